@@ -1,0 +1,136 @@
+import { z } from 'zod'
+import { hasRankableText } from './document-text'
+import { RerankError } from './errors/rerank-error'
+import {
+  documentList,
+  flag,
+  modelField,
+  optional,
+  positiveInt,
+  queryField,
+  rankFieldsField,
+  truncationDirectionField,
+} from './formats/shared-fields'
+import { parseWith } from './formats/zod-issues'
+import type { RerankDocument, RerankDocumentObject, RerankRequest } from './rerank-request'
+
+/** How the family being parsed names the canonical fields, so errors point at what the caller sent. */
+export interface FieldNames {
+  query: string
+  documents: string
+  topN: string
+  rankFields: string
+}
+
+export const canonicalFieldNames: FieldNames = {
+  query: 'query',
+  documents: 'documents',
+  topN: 'topN',
+  rankFields: 'rankFields',
+}
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * JSON can carry lone UTF-16 surrogates ("\ud800") that no tokenizer can encode; they become U+FFFD.
+ * Control characters are ordinary text and are kept.
+ */
+export function toWellFormed(text: string): string {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed
+  if (native?.call(text)) return text
+  return text.replace(loneSurrogate, '\uFFFD')
+}
+
+function cleanDocument(document: RerankDocument): RerankDocument {
+  if (typeof document === 'string') return toWellFormed(document)
+  // A fresh object with own data properties only: a "__proto__" key from JSON.parse must never become a
+  // prototype, whatever the caller does with the document later.
+  const clean: RerankDocumentObject = {}
+  for (const [key, value] of Object.entries(document)) {
+    if (key === '__proto__') continue
+    clean[key] = key === 'text' && typeof value === 'string' ? toWellFormed(value) : value
+  }
+  return clean
+}
+
+function invalid(message: string, param: string): never {
+  throw new RerankError('invalid_request', message, { param })
+}
+
+/**
+ * The rules every family shares, applied after its own field mapping: non-empty query and documents, every
+ * document has text to score, `topN` clamped to the list, well-formed strings, and no undefined keys.
+ */
+export function finalizeRequest(
+  draft: RerankRequest,
+  names: FieldNames = canonicalFieldNames,
+): RerankRequest {
+  if (draft.query.trim() === '') invalid(`Invalid request: ${names.query} must not be empty`, names.query)
+  if (draft.documents.length === 0) {
+    invalid(`Invalid request: ${names.documents} must not be empty`, names.documents)
+  }
+  const rankFields = draft.rankFields
+  draft.documents.forEach((document, index) => {
+    if (hasRankableText(document, rankFields)) return
+    const param = `${names.documents}.${index}`
+    if (typeof document === 'object' && 'image' in document && !('text' in document)) {
+      invalid(`Invalid request: ${param}: image documents are not supported, send text`, param)
+    }
+    if (rankFields && rankFields.length > 0) {
+      invalid(
+        `Invalid request: ${param} has none of the ${names.rankFields} (${rankFields.join(', ')})`,
+        param,
+      )
+    }
+    invalid(
+      `Invalid request: ${param} needs a string text field (or name its fields in ${names.rankFields})`,
+      param,
+    )
+  })
+
+  const request: RerankRequest = {
+    query: toWellFormed(draft.query),
+    documents: draft.documents.map(cleanDocument),
+  }
+  if (draft.topN !== undefined) request.topN = Math.min(draft.topN, draft.documents.length)
+  const rest = [
+    'returnDocuments',
+    'model',
+    'rankFields',
+    'maxTokensPerDoc',
+    'maxChunksPerDoc',
+    'rawScores',
+    'instruction',
+    'truncate',
+    'truncationDirection',
+  ] as const
+  for (const key of rest) {
+    if (draft[key] !== undefined) (request as unknown as Record<string, unknown>)[key] = draft[key]
+  }
+  return request
+}
+
+/** The canonical request as a schema: validates requests built in code (camelCase, no wire aliases). */
+export const rerankRequestSchema = z.object({
+  query: queryField,
+  documents: documentList,
+  topN: positiveInt,
+  returnDocuments: flag,
+  model: modelField,
+  rankFields: rankFieldsField,
+  maxTokensPerDoc: positiveInt,
+  maxChunksPerDoc: positiveInt,
+  rawScores: flag,
+  instruction: optional(z.string()),
+  truncate: flag,
+  truncationDirection: truncationDirectionField,
+})
+
+/**
+ * Validates a request built in code, with the same rules as the wire parsers. Engines call it on entry so a
+ * programmatic caller gets the same `invalid_request` errors as an HTTP one.
+ */
+export function parseRerankRequest(value: unknown): RerankRequest {
+  const draft = parseWith(rerankRequestSchema, value, 'request', 'Invalid request: expected an object')
+  return finalizeRequest(draft as RerankRequest)
+}

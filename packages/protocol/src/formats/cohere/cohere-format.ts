@@ -1,0 +1,146 @@
+import { finalizeRequest } from '../../canonical-request'
+import { documentText } from '../../document-text'
+import { RerankError } from '../../errors/rerank-error'
+import type { RerankRequest } from '../../rerank-request'
+import type { RerankResponse } from '../../rerank-response'
+import type { RerankFormat } from '../format'
+import { definedEntries, eitherAlias } from '../request-helpers'
+import {
+  documentAsObject,
+  newResponseId,
+  relevanceResults,
+  responseFromWire,
+  searchUnitsOf,
+} from '../response-helpers'
+import { parseWith } from '../zod-issues'
+import {
+  type CohereWireError,
+  type CohereWireMeta,
+  type CohereWireRequest,
+  type CohereWireResponse,
+  cohereResponseSchema,
+  cohereV1RequestSchema,
+  cohereV2RequestSchema,
+} from './cohere-api'
+
+const rootMessage = 'Invalid request: the body must be a JSON object'
+
+function parseCohereRequest(body: unknown, version: '1' | '2'): RerankRequest {
+  // v2's schema is v1's without max_chunks_per_doc, so one output type reads both.
+  const schema = (
+    version === '1' ? cohereV1RequestSchema : cohereV2RequestSchema
+  ) as typeof cohereV1RequestSchema
+  const wire = parseWith(schema, body, 'request', rootMessage)
+  const documents = eitherAlias<RerankRequest['documents']>(wire, 'documents', 'texts', { required: true })
+  return finalizeRequest(
+    {
+      query: wire.query,
+      documents: documents.value!,
+      topN: wire.top_n,
+      // Cohere's default; Jina callers that rely on their default of true use /api/v1/rerank.
+      returnDocuments: wire.return_documents ?? false,
+      model: wire.model,
+      rankFields: wire.rank_fields,
+      maxChunksPerDoc: wire.max_chunks_per_doc,
+      maxTokensPerDoc: wire.max_tokens_per_doc,
+    },
+    { query: 'query', documents: documents.name, topN: 'top_n', rankFields: 'rank_fields' },
+  )
+}
+
+function parseCohereResponse(body: unknown, request?: RerankRequest): RerankResponse {
+  const wire = parseWith(
+    cohereResponseSchema,
+    body,
+    'response',
+    'Invalid response from the reranker: expected an object',
+  )
+  const billed = wire.meta?.billed_units
+  const totalTokens =
+    wire.meta?.tokens?.input_tokens ??
+    billed?.input_tokens ??
+    billed?.total_tokens ??
+    wire.usage?.total_tokens
+  return responseFromWire(
+    wire.results.map((item) => ({ index: item.index, score: item.relevance_score, document: item.document })),
+    { id: wire.id, model: wire.model, usage: { totalTokens, searchUnits: billed?.search_units } },
+    request,
+  )
+}
+
+function cohereMeta(response: RerankResponse, request: RerankRequest, version: '1' | '2'): CohereWireMeta {
+  const meta: CohereWireMeta = {
+    api_version: { version },
+    billed_units: { search_units: searchUnitsOf(response, request) },
+  }
+  if (response.usage?.totalTokens !== undefined) meta.tokens = { input_tokens: response.usage.totalTokens }
+  return meta
+}
+
+function formatCohereError(error: RerankError): CohereWireError {
+  return { message: error.publicMessage }
+}
+
+export const cohereFormat: RerankFormat<CohereWireRequest, CohereWireResponse> = {
+  name: 'cohere',
+  defaultPath: '/v1/rerank',
+  requestSchema: cohereV1RequestSchema,
+  responseSchema: cohereResponseSchema,
+  parseRequest: (body) => parseCohereRequest(body, '1'),
+  formatRequest(request) {
+    return definedEntries({
+      model: request.model,
+      query: request.query,
+      documents: request.documents,
+      top_n: request.topN,
+      rank_fields: request.rankFields,
+      return_documents: request.returnDocuments,
+      max_chunks_per_doc: request.maxChunksPerDoc,
+      max_tokens_per_doc: request.maxTokensPerDoc,
+    })
+  },
+  parseResponse: parseCohereResponse,
+  // The /v1/rerank route answers Cohere and Jina callers alike: Cohere's fields plus Jina's model and usage.
+  formatResponse(response, request) {
+    const wire: CohereWireResponse = {
+      id: response.id ?? newResponseId(),
+      model: response.model ?? request.model ?? 'unknown',
+      results: relevanceResults(response, request, documentAsObject),
+      meta: cohereMeta(response, request, '1'),
+    }
+    if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
+    return wire
+  },
+  formatError: formatCohereError,
+}
+
+export const cohereV2Format: RerankFormat<CohereWireRequest, CohereWireResponse> = {
+  name: 'cohere-v2',
+  defaultPath: '/v2/rerank',
+  requestSchema: cohereV2RequestSchema,
+  responseSchema: cohereResponseSchema,
+  parseRequest: (body) => parseCohereRequest(body, '2'),
+  // What Cohere v2 itself accepts: a model, string documents (objects rendered as YAML-like text), no
+  // return_documents (documents are attached from the request when the response is parsed).
+  formatRequest(request) {
+    if (!request.model) {
+      throw new RerankError('invalid_request', 'Cohere v2 requires a model', { param: 'model' })
+    }
+    return definedEntries({
+      model: request.model,
+      query: request.query,
+      documents: request.documents.map((document) => documentText(document, request.rankFields)),
+      top_n: request.topN,
+      max_tokens_per_doc: request.maxTokensPerDoc,
+    })
+  },
+  parseResponse: parseCohereResponse,
+  formatResponse(response, request) {
+    return {
+      id: response.id ?? newResponseId(),
+      results: relevanceResults(response, request, documentAsObject),
+      meta: cohereMeta(response, request, '2'),
+    }
+  },
+  formatError: formatCohereError,
+}

@@ -1,0 +1,78 @@
+import { finalizeRequest } from '../../canonical-request'
+import type { RerankRequest } from '../../rerank-request'
+import type { RerankFormat } from '../format'
+import { definedEntries, eitherAlias } from '../request-helpers'
+import { documentAsObject, relevanceResults, responseFromWire } from '../response-helpers'
+import { parseWith } from '../zod-issues'
+import {
+  type JinaWireError,
+  type JinaWireRequest,
+  type JinaWireResponse,
+  jinaRequestSchema,
+  jinaResponseSchema,
+} from './jina-api'
+
+export const jinaFormat: RerankFormat<JinaWireRequest, JinaWireResponse> = {
+  name: 'jina',
+  defaultPath: '/v1/rerank',
+  requestSchema: jinaRequestSchema,
+  responseSchema: jinaResponseSchema,
+
+  parseRequest(body) {
+    const wire = parseWith(
+      jinaRequestSchema,
+      body,
+      'request',
+      'Invalid request: the body must be a JSON object',
+    )
+    const documents = eitherAlias<RerankRequest['documents']>(wire, 'documents', 'texts', { required: true })
+    return finalizeRequest(
+      {
+        query: wire.query,
+        documents: documents.value!,
+        topN: wire.top_n,
+        returnDocuments: wire.return_documents ?? true,
+        model: wire.model,
+      },
+      { query: 'query', documents: documents.name, topN: 'top_n', rankFields: 'rank_fields' },
+    )
+  },
+
+  formatRequest(request) {
+    return definedEntries({
+      model: request.model,
+      query: request.query,
+      documents: request.documents,
+      top_n: request.topN,
+      return_documents: request.returnDocuments,
+    })
+  },
+
+  parseResponse(body, request) {
+    const wire = parseWith(
+      jinaResponseSchema,
+      body,
+      'response',
+      'Invalid response from the reranker: expected an object',
+    )
+    return responseFromWire(
+      wire.results.map((item) => ({
+        index: item.index,
+        score: item.relevance_score,
+        document: item.document,
+      })),
+      { model: wire.model, usage: { totalTokens: wire.usage?.total_tokens ?? wire.usage?.prompt_tokens } },
+      request,
+    )
+  },
+
+  formatResponse(response, request) {
+    const wire: JinaWireResponse = { model: response.model ?? request.model ?? 'unknown', results: [] }
+    // Jina always sends usage; we send it only when the tokens were really counted.
+    if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
+    wire.results = relevanceResults(response, request, documentAsObject)
+    return wire
+  },
+
+  formatError: (error): JinaWireError => ({ detail: error.publicMessage }),
+}

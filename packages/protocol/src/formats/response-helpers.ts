@@ -1,0 +1,134 @@
+import { documentText } from '../document-text'
+import { RerankError } from '../errors/rerank-error'
+import type { RerankDocument, RerankDocumentObject, RerankRequest } from '../rerank-request'
+import { compareResults, type RerankResponse, type RerankResult, type RerankUsage } from '../rerank-response'
+
+// Shared by the families' formatResponse / parseResponse so that sorting, score checks, document echo and
+// index checks are written once.
+
+/**
+ * The results a response may put on the wire: sorted, cut to `topN`, every score finite and, unless raw
+ * scores were asked for, in [0, 1]. A violation is our bug, so it is an `internal` error, never a bad body.
+ */
+export function checkedResults(response: RerankResponse, request: RerankRequest): RerankResult[] {
+  for (const result of response.results) {
+    const inRange = request.rawScores || (result.score >= 0 && result.score <= 1)
+    if (!Number.isFinite(result.score) || !inRange) {
+      throw new RerankError(
+        'internal',
+        `Score ${result.score} of document ${result.index} is not a valid score`,
+      )
+    }
+  }
+  const sorted = [...response.results].sort(compareResults)
+  return request.topN === undefined ? sorted : sorted.slice(0, request.topN)
+}
+
+/** The document to echo for a result, or undefined when the request did not ask for documents. */
+export function echoedDocument(result: RerankResult, request: RerankRequest): RerankDocument | undefined {
+  if (!request.returnDocuments) return undefined
+  return result.document ?? request.documents[result.index]
+}
+
+/** Cohere/Jina/native shape: strings become `{text}`, objects are echoed with all their fields. */
+export function documentAsObject(document: RerankDocument): RerankDocumentObject {
+  return typeof document === 'string' ? { text: document } : document
+}
+
+/** TEI/Infinity/Voyage shape: the document as a bare string. */
+export function documentAsString(document: RerankDocument, request: RerankRequest): string {
+  return documentText(document, request.rankFields)
+}
+
+/** Cohere bills one search unit per 100 documents (a real count, never a constant). */
+export function searchUnitsOf(response: RerankResponse, request: RerankRequest): number {
+  return response.usage?.searchUnits ?? Math.max(1, Math.ceil(request.documents.length / 100))
+}
+
+export function newResponseId(): string {
+  return globalThis.crypto.randomUUID()
+}
+
+export interface WireResult {
+  index: number
+  score: number
+  /** Present when the server echoed a document. */
+  document?: RerankDocument | null | undefined
+}
+
+function fromWireDocument(document: RerankDocument): RerankDocument {
+  // A `{text}` object is how most formats echo a plain-string document.
+  if (
+    typeof document === 'object' &&
+    Object.keys(document).length === 1 &&
+    typeof document.text === 'string'
+  ) {
+    return document.text
+  }
+  return document
+}
+
+/**
+ * Builds the canonical response from a server's results: checks indexes (integers, unique, inside the
+ * request), sorts, applies `topN` (for formats whose server has none), and attaches documents.
+ */
+export function responseFromWire(
+  items: readonly WireResult[],
+  parts: { id?: string | undefined; model?: string | undefined; usage?: RerankUsage | undefined },
+  request?: RerankRequest,
+): RerankResponse {
+  const seen = new Set<number>()
+  const results: RerankResult[] = items.map((item, position) => {
+    if (seen.has(item.index)) {
+      throw new RerankError(
+        'upstream_error',
+        `Invalid response from the reranker: index ${item.index} repeats`,
+        {
+          param: `results.${position}.index`,
+        },
+      )
+    }
+    if (request && item.index >= request.documents.length) {
+      throw new RerankError(
+        'upstream_error',
+        `Invalid response from the reranker: index ${item.index} is outside the ${request.documents.length} documents sent`,
+        { param: `results.${position}.index` },
+      )
+    }
+    seen.add(item.index)
+    const result: RerankResult = { index: item.index, score: item.score }
+    if (request) {
+      if (request.returnDocuments) result.document = request.documents[item.index] as RerankDocument
+    } else if (item.document !== undefined && item.document !== null) {
+      result.document = fromWireDocument(item.document)
+    }
+    return result
+  })
+  results.sort(compareResults)
+  const response: RerankResponse = {
+    results: request?.topN === undefined ? results : results.slice(0, request.topN),
+  }
+  if (parts.id !== undefined) response.id = parts.id
+  const model = parts.model ?? request?.model
+  if (model !== undefined) response.model = model
+  if (parts.usage && Object.values(parts.usage).some((value) => value !== undefined)) {
+    response.usage = Object.fromEntries(
+      Object.entries(parts.usage).filter(([, value]) => value !== undefined),
+    )
+  }
+  return response
+}
+
+/** `{index, relevance_score, document?}` items, the result shape of most formats. */
+export function relevanceResults<D>(
+  response: RerankResponse,
+  request: RerankRequest,
+  toWire: (document: RerankDocument) => D,
+): { index: number; relevance_score: number; document?: D }[] {
+  return checkedResults(response, request).map((result) => {
+    const document = echoedDocument(result, request)
+    return document === undefined
+      ? { index: result.index, relevance_score: result.score }
+      : { index: result.index, relevance_score: result.score, document: toWire(document) }
+  })
+}

@@ -1,0 +1,46 @@
+import type { RerankDocument, RerankRequest } from './rerank-request'
+
+export interface RerankResult {
+  /** Position of the document in the request's `documents`. */
+  index: number
+  /** Relevance in [0, 1], or the raw logit when `rawScores` was asked for. */
+  score: number
+  document?: RerankDocument
+}
+
+export interface RerankUsage {
+  /** Tokens actually fed to the model (query and documents, special tokens included). */
+  totalTokens?: number
+  /** Cohere's billing unit: one query with up to 100 documents (or chunks). */
+  searchUnits?: number
+}
+
+/** The canonical rerank response: results sorted by score (descending), ties by index (ascending). */
+export interface RerankResponse {
+  id?: string
+  model?: string
+  results: RerankResult[]
+  usage?: RerankUsage
+}
+
+/** Score descending, then index ascending: the one order every response uses. */
+export function compareResults(a: RerankResult, b: RerankResult): number {
+  return b.score - a.score || a.index - b.index
+}
+
+/**
+ * Builds a response from one score per document (in request order): sorts, applies `topN`, and attaches the
+ * documents when asked. Local engines and clients of formats without server-side top_n share it.
+ */
+export function rankScores(
+  request: Pick<RerankRequest, 'documents' | 'topN' | 'returnDocuments'>,
+  scores: readonly number[],
+): RerankResult[] {
+  const results: RerankResult[] = scores.map((score, index) => ({ index, score }))
+  results.sort(compareResults)
+  const kept = request.topN === undefined ? results : results.slice(0, request.topN)
+  if (request.returnDocuments) {
+    for (const result of kept) result.document = request.documents[result.index] as RerankDocument
+  }
+  return kept
+}

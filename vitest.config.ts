@@ -1,0 +1,26 @@
+import { readdirSync } from 'node:fs'
+import { defineConfig } from 'vitest/config'
+
+// Tests import workspace packages through the `@rerank-kit/source` export condition, so they run against
+// src/ and never need a build.
+const conditions = ['@rerank-kit/source', 'module', 'node', 'development|production']
+
+const workspaceDirs = (parent: string) =>
+  readdirSync(parent, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => `${parent}/${entry.name}`)
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['@rerank-kit/source'] } },
+  test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
+    projects: [
+      ...[...workspaceDirs('packages'), ...workspaceDirs('examples')].map((root) => ({
+        extends: true as const,
+        test: { name: root.split('/')[1], root, include: ['src/**/*.test.ts'] },
+      })),
+      { extends: true as const, test: { name: 'repo', root: '.', include: ['scripts/**/*.test.ts'] } },
+    ],
+  },
+})
