@@ -1,2 +1,8 @@
-// Placeholder until this package is implemented.
-export {}
+export type { BatchStats } from './batching/batch-scheduler'
+export { type Device, type ExecutionProvider, providersForDevice } from './device'
+export type { EngineStatsSnapshot } from './engine-stats'
+export { LocalReranker, type LocalRerankerOptions } from './local-reranker'
+export { type Logger, silentLogger } from './logger'
+export { defaultWorkers, ModelEngine, type ModelOptions } from './model-engine'
+export { detectFamily, type FamilyName, type ModelFamily } from './model-family'
+export * from './model-files'

@@ -1,0 +1,216 @@
+// pnpm bench:core — LocalReranker against its limit and a naive baseline, on a model with the exact layer sizes
+// of ms-marco-MiniLM-L-6-v2 (random weights, same cost; `pnpm bench:model` makes it) and SciFact abstracts.
+// Prints a table; the last line is one JSON object. Figures, not assertions: run by hand.
+import { existsSync, readFileSync } from 'node:fs'
+import { availableParallelism, cpus } from 'node:os'
+import { join, resolve } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { AutoModelForSequenceClassification, AutoTokenizer } from '@huggingface/transformers'
+import * as ort from 'onnxruntime-node'
+import { buildBatchTensors } from '../src/batching/batch-tensors'
+import { LocalReranker } from '../src/local-reranker'
+import { loadTokenizer } from '../src/tokenization/load-tokenizer'
+import { encodeEncoderPairs, type PairItem } from '../src/tokenization/pair-encoder'
+import { pairLayoutOf } from '../src/tokenization/pair-layout'
+
+const repo = resolve(import.meta.dirname, '../../..')
+const modelDir = join(repo, 'bench-models/ms-marco-MiniLM-L-6-v2-random')
+const scifact = resolve(repo, '../shared/data/scifact')
+for (const [path, hint] of [
+  [modelDir, 'run `pnpm bench:model` first'],
+  [scifact, 'the SciFact corpus is expected in ../shared/data/scifact'],
+] as const) {
+  if (!existsSync(path)) {
+    console.error(`missing ${path}: ${hint}`)
+    process.exit(1)
+  }
+}
+
+const readJsonl = (file: string, limit: number) =>
+  readFileSync(join(scifact, file), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, limit)
+    .map((line) => JSON.parse(line) as { text: string })
+
+const documents = readJsonl('corpus.jsonl', 1000).map((doc) => doc.text)
+const queries = readJsonl('queries.jsonl', 64).map((query) => query.text)
+const query = queries[0]!
+const cores = availableParallelism()
+const maxLength = 512
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+async function timed<T>(run: () => Promise<T>): Promise<[number, T]> {
+  const started = performance.now()
+  const value = await run()
+  return [performance.now() - started, value]
+}
+
+// (a) The limit: the same pairs pre-tokenized, sorted by length, on one session with every core, best batch size.
+async function limit(): Promise<{ pairsPerSecond: number; batchSize: number }> {
+  const tokenizer = await loadTokenizer(modelDir)
+  const { items } = await encodeEncoderPairs(
+    { query, documents },
+    tokenizer.encode,
+    pairLayoutOf(tokenizer.tokenizerJson),
+    maxLength,
+    {
+      maxChunksPerDoc: 1,
+      chunkOverlap: 0,
+    },
+  )
+  const sorted = [...items].sort((a, b) => a.length - b.length)
+  const session = await ort.InferenceSession.create(join(modelDir, 'onnx/model.onnx'), {
+    intraOpNumThreads: cores,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  })
+  const layout = {
+    padId: tokenizer.padId,
+    tokenTypes: true,
+    positionIds: false,
+    padding: 'right' as const,
+    lastIndex: false,
+  }
+  const runAll = async (size: number) => {
+    for (let start = 0; start < sorted.length; start += size) {
+      const batch = buildBatchTensors(sorted.slice(start, start + size) as PairItem[], layout)
+      const dims = [batch.batchSize, batch.sequenceLength]
+      await session.run({
+        input_ids: new ort.Tensor('int64', batch.inputIds, dims),
+        attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
+        token_type_ids: new ort.Tensor('int64', batch.tokenTypeIds!, dims),
+      })
+    }
+  }
+  await runAll(32)
+  let best = { pairsPerSecond: 0, batchSize: 0 }
+  for (const size of [8, 16, 32, 64]) {
+    const [ms] = await timed(() => runAll(size))
+    const pairsPerSecond = (sorted.length * 1000) / ms
+    console.log(`  limit, batch ${size}: ${pairsPerSecond.toFixed(0)} pairs/s`)
+    if (pairsPerSecond > best.pairsPerSecond) best = { pairsPerSecond, batchSize: size }
+  }
+  await session.release()
+  return best
+}
+
+// (c) What the `rerankers` npm package does: transformers.js, input order, padded batches of 32, main thread.
+async function naive(): Promise<number> {
+  const tokenizer = await AutoTokenizer.from_pretrained(modelDir, { local_files_only: true })
+  const model = await AutoModelForSequenceClassification.from_pretrained(modelDir, {
+    local_files_only: true,
+    dtype: 'fp32',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: cores },
+  })
+  const runAll = async () => {
+    for (let start = 0; start < documents.length; start += 32) {
+      const batch = documents.slice(start, start + 32)
+      const inputs = tokenizer(
+        batch.map(() => query),
+        { text_pair: batch, padding: true, truncation: true, max_length: maxLength },
+      )
+      await model(inputs)
+    }
+  }
+  await runAll()
+  const [ms] = await timed(runAll)
+  await model.dispose()
+  return (documents.length * 1000) / ms
+}
+
+async function main() {
+  console.log(`rerank-kit core benchmark: ${cpus()[0]?.model} x${cores}, node ${process.version}`)
+  console.log(
+    `model: MiniLM-L6-sized (random weights), ${documents.length} SciFact abstracts, max_length ${maxLength}`,
+  )
+
+  const best = await limit()
+  const naivePairs = await naive()
+
+  const reranker = await LocalReranker.create({ models: [{ model: modelDir, name: 'minilm', maxLength }] })
+  await reranker.rerank({ query, documents: documents.slice(0, 64) })
+
+  // (b) One request of 1,000 documents, with (e) the event-loop delay measured meanwhile.
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  const runs: number[] = []
+  for (let i = 0; i < 3; i++) {
+    delay.enable()
+    const [ms] = await timed(() => reranker.rerank({ query, documents }))
+    delay.disable()
+    runs.push(ms)
+  }
+  const localPairs = (documents.length * 1000) / median(runs)
+  const loopP99 = delay.percentile(99) / 1e6
+
+  // (d) 64 concurrent requests of 16 documents each.
+  const concurrentRuns: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const [ms] = await timed(() =>
+      Promise.all(
+        Array.from({ length: 64 }, (_, r) =>
+          reranker.rerank({ query: queries[r]!, documents: documents.slice(r * 16, r * 16 + 16) }),
+        ),
+      ),
+    )
+    concurrentRuns.push(ms)
+  }
+  const concurrentPairs = (64 * 16 * 1000) / median(concurrentRuns)
+
+  // (f) RSS over 20 rounds of (b).
+  const rssStart = process.memoryUsage().rss
+  for (let i = 0; i < 20; i++) await reranker.rerank({ query, documents })
+  const rssEnd = process.memoryUsage().rss
+  const rssGrowth = ((rssEnd - rssStart) / rssStart) * 100
+  const stats = reranker.stats().minilm!
+  await reranker.close()
+
+  const rows: [string, string, string][] = [
+    [
+      '(a) limit: sorted, pre-tokenized, one session',
+      `${best.pairsPerSecond.toFixed(0)} pairs/s`,
+      `batch ${best.batchSize}`,
+    ],
+    [
+      '(b) LocalReranker, 1 request x 1,000 docs',
+      `${localPairs.toFixed(0)} pairs/s`,
+      `b/a ${(localPairs / best.pairsPerSecond).toFixed(2)}`,
+    ],
+    [
+      '(c) naive transformers.js, input order, 32',
+      `${naivePairs.toFixed(0)} pairs/s`,
+      `b/c ${(localPairs / naivePairs).toFixed(2)}`,
+    ],
+    [
+      '(d) 64 concurrent requests x 16 docs',
+      `${concurrentPairs.toFixed(0)} pairs/s`,
+      `d/b ${(concurrentPairs / localPairs).toFixed(2)}`,
+    ],
+    ['(e) event-loop delay p99 during (b)', `${loopP99.toFixed(1)} ms`, ''],
+    [
+      '(f) RSS growth over 20 rounds of (b)',
+      `${rssGrowth.toFixed(1)} %`,
+      `${(rssEnd / 2 ** 20).toFixed(0)} MiB at end`,
+    ],
+    [
+      '    mean batch size / padding ratio',
+      `${stats.meanBatchSize.toFixed(1)}`,
+      `${stats.paddingRatio.toFixed(3)}`,
+    ],
+  ]
+  for (const [what, value, note] of rows) console.log(`${what.padEnd(48)} ${value.padStart(16)}   ${note}`)
+  console.log(
+    JSON.stringify({
+      limit_pairs_per_s: Math.round(best.pairsPerSecond),
+      local_pairs_per_s: Math.round(localPairs),
+      naive_pairs_per_s: Math.round(naivePairs),
+      concurrent_pairs_per_s: Math.round(concurrentPairs),
+      event_loop_p99_ms: Number(loopP99.toFixed(2)),
+      rss_growth_pct: Number(rssGrowth.toFixed(2)),
+    }),
+  )
+}
+
+await main()

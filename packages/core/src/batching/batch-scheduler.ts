@@ -1,0 +1,250 @@
+import { RerankError } from '@rerank-kit/protocol'
+
+/** A unit of work: one (query, document-chunk) pair, `length` tokens long unpadded. */
+export interface ScheduledItem {
+  length: number
+}
+
+export interface BatchStats {
+  size: number
+  /** Padded tokens: longest item x size. */
+  paddedTokens: number
+  realTokens: number
+  /** Requests that share this batch. */
+  jobs: number
+  /** How long the batch's oldest item waited in the queue. */
+  queuedMs: number
+  runMs: number
+}
+
+export interface BatchSchedulerOptions<I extends ScheduledItem> {
+  /** Cap on padded tokens per batch (longest x count): bounds memory and keeps padding waste visible. */
+  maxBatchTokens: number
+  maxBatchSize: number
+  /** While a batch is not full, wait at most this long (since its oldest item arrived) for more items. */
+  maxWaitMs: number
+  /** Past this many queued items a request is refused at once with `overloaded`. */
+  maxQueuedItems: number
+  /** Batches run at the same time (the number of workers). */
+  concurrency: number
+  runBatch: (items: I[]) => Promise<Float64Array>
+  onBatch?: (stats: BatchStats) => void
+}
+
+interface Job<I> {
+  items: I[]
+  raw: Float64Array
+  remaining: number
+  settled: boolean
+  resolve: (raw: Float64Array) => void
+  reject: (error: unknown) => void
+  detach?: () => void
+}
+
+interface Pending<I> {
+  item: I
+  job: Job<I>
+  /** Index of the item in its job. */
+  slot: number
+  arrivedAt: number
+  seq: number
+  /** Set when a shared batch failed: the item is retried in a batch of its own job only. */
+  isolated: boolean
+}
+
+/**
+ * Dynamic batching across requests. Work items are pairs, not requests, so a 1,000-document request and fifty
+ * small ones share batches. A batch is built around the oldest waiting item (so nothing starves) and grown with
+ * the items closest to it in length (so padding stays small), up to a padded-token budget and a size cap.
+ */
+export class BatchScheduler<I extends ScheduledItem> {
+  private pending: Pending<I>[] = []
+  private inFlight = 0
+  private seq = 0
+  private timer: NodeJS.Timeout | undefined
+  private idleWaiters: (() => void)[] = []
+  /** Items per millisecond, smoothed: used for the Retry-After hint. */
+  private throughput = 0
+
+  constructor(private readonly options: BatchSchedulerOptions<I>) {}
+
+  get queuedItems(): number {
+    return this.pending.length
+  }
+
+  get runningBatches(): number {
+    return this.inFlight
+  }
+
+  /** Resolves with one raw score per item, in the order given. */
+  submit(items: I[], signal?: AbortSignal): Promise<Float64Array> {
+    if (signal?.aborted) return Promise.reject(new RerankError('aborted', 'The request was aborted'))
+    if (items.length === 0) return Promise.resolve(new Float64Array(0))
+    const { maxQueuedItems } = this.options
+    if (items.length > maxQueuedItems) {
+      return Promise.reject(
+        new RerankError(
+          'payload_too_large',
+          `The request has ${items.length} pairs; at most ${maxQueuedItems} fit the queue`,
+        ),
+      )
+    }
+    if (this.pending.length + items.length > maxQueuedItems) {
+      return Promise.reject(
+        new RerankError('overloaded', `The queue is full (${this.pending.length} pairs waiting)`, {
+          retryAfterMs: this.retryAfterMs(),
+        }),
+      )
+    }
+    return new Promise<Float64Array>((resolve, reject) => {
+      const job: Job<I> = {
+        items,
+        raw: new Float64Array(items.length),
+        remaining: items.length,
+        settled: false,
+        resolve,
+        reject,
+      }
+      const now = performance.now()
+      items.forEach((item, slot) => {
+        this.pending.push({ item, job, slot, arrivedAt: now, seq: this.seq++, isolated: false })
+      })
+      if (signal) {
+        const onAbort = () => this.abort(job)
+        signal.addEventListener('abort', onAbort, { once: true })
+        job.detach = () => signal.removeEventListener('abort', onAbort)
+      }
+      this.pump()
+    })
+  }
+
+  /** Resolves once nothing is queued or running. */
+  drain(): Promise<void> {
+    if (this.pending.length === 0 && this.inFlight === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private retryAfterMs(): number {
+    const estimate = this.throughput > 0 ? this.pending.length / this.throughput : 1000
+    return Math.min(30_000, Math.max(100, Math.ceil(estimate)))
+  }
+
+  private abort(job: Job<I>) {
+    // Its queued pairs leave before they are computed; pairs already running finish and are discarded.
+    this.pending = this.pending.filter((entry) => entry.job !== job)
+    this.fail(job, new RerankError('aborted', 'The request was aborted'))
+    this.notifyIdle()
+  }
+
+  private fail(job: Job<I>, error: unknown) {
+    if (job.settled) return
+    job.settled = true
+    job.detach?.()
+    this.pending = this.pending.filter((entry) => entry.job !== job)
+    job.reject(error)
+  }
+
+  private pump() {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    while (this.inFlight < this.options.concurrency && this.pending.length > 0) {
+      const { batch, full } = this.takeBatch()
+      const oldest = Math.min(...batch.map((entry) => entry.arrivedAt))
+      const waited = performance.now() - oldest
+      if (!full && waited < this.options.maxWaitMs) {
+        // Put the batch back and wait a little for more pairs to arrive, never past the oldest one's deadline.
+        this.pending.push(...batch)
+        this.timer = setTimeout(() => this.pump(), this.options.maxWaitMs - waited)
+        return
+      }
+      void this.dispatch(batch, waited)
+    }
+  }
+
+  /** Removes and returns the next batch: the oldest item plus its nearest neighbours by length. */
+  private takeBatch(): { batch: Pending<I>[]; full: boolean } {
+    let anchor = this.pending[0]!
+    for (const entry of this.pending) if (entry.seq < anchor.seq) anchor = entry
+    // Isolated retries batch only with their own request's pairs, and never join other batches.
+    const candidates = this.pending.filter((entry) =>
+      anchor.isolated ? entry.isolated && entry.job === anchor.job : !entry.isolated,
+    )
+    const sorted = [...candidates].sort((a, b) => a.item.length - b.item.length || a.seq - b.seq)
+    const { maxBatchTokens, maxBatchSize } = this.options
+    let low = sorted.indexOf(anchor)
+    let high = low
+    let longest = anchor.item.length
+    let full = false
+    while (high - low + 1 < maxBatchSize) {
+      const count = high - low + 1
+      const shorter = low > 0 ? sorted[low - 1]! : undefined
+      const longer = high < sorted.length - 1 ? sorted[high + 1]! : undefined
+      // Padding each choice adds: a shorter item is padded up to `longest`; a longer one pads everyone else.
+      const shorterFits = shorter !== undefined && (count + 1) * longest <= maxBatchTokens
+      const longerFits = longer !== undefined && (count + 1) * longer.item.length <= maxBatchTokens
+      if (!shorterFits && !longerFits) {
+        full = shorter !== undefined || longer !== undefined
+        break
+      }
+      const shorterCost = shorterFits ? longest - shorter!.item.length : Number.POSITIVE_INFINITY
+      const longerCost = longerFits ? (longer!.item.length - longest) * count : Number.POSITIVE_INFINITY
+      if (shorterCost <= longerCost) low--
+      else {
+        high++
+        longest = longer!.item.length
+      }
+    }
+    if (high - low + 1 >= maxBatchSize) full = true
+    const batch = sorted.slice(low, high + 1)
+    const taken = new Set(batch)
+    this.pending = this.pending.filter((entry) => !taken.has(entry))
+    return { batch, full }
+  }
+
+  private async dispatch(batch: Pending<I>[], queuedMs: number) {
+    this.inFlight++
+    const started = performance.now()
+    const jobs = new Set(batch.map((entry) => entry.job))
+    try {
+      const raw = await this.options.runBatch(batch.map((entry) => entry.item))
+      const runMs = performance.now() - started
+      const perMs = batch.length / Math.max(runMs, 0.001)
+      this.throughput = this.throughput === 0 ? perMs : 0.8 * this.throughput + 0.2 * perMs
+      const longest = Math.max(...batch.map((entry) => entry.item.length))
+      this.options.onBatch?.({
+        size: batch.length,
+        paddedTokens: longest * batch.length,
+        realTokens: batch.reduce((sum, entry) => sum + entry.item.length, 0),
+        jobs: jobs.size,
+        queuedMs,
+        runMs,
+      })
+      batch.forEach((entry, row) => {
+        const job = entry.job
+        if (job.settled) return
+        job.raw[entry.slot] = raw[row]!
+        if (--job.remaining === 0) {
+          job.settled = true
+          job.detach?.()
+          job.resolve(job.raw)
+        }
+      })
+    } catch (error) {
+      if (jobs.size > 1) {
+        // One request's pairs may have broken the batch: retry each request on its own so only that one fails.
+        for (const entry of batch) if (!entry.job.settled) this.pending.push({ ...entry, isolated: true })
+      } else {
+        for (const job of jobs) this.fail(job, error)
+      }
+    } finally {
+      this.inFlight--
+      this.pump()
+      this.notifyIdle()
+    }
+  }
+
+  private notifyIdle() {
+    if (this.pending.length > 0 || this.inFlight > 0) return
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
+  }
+}

@@ -1,0 +1,387 @@
+import { join } from 'node:path'
+import { qwen3RerankerTemplate, RerankError } from '@rerank-kit/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LocalReranker } from './local-reranker'
+import type { Logger } from './logger'
+import { fixturesDir, referenceScorer, sigmoid } from './test-support/reference-scorer'
+
+// End to end with real ONNX fixture models run by onnxruntime-node in worker threads. Expected values come
+// from the independent reference scorer (transformers.js tokenization + one direct ORT run per pair).
+
+const query = 'what causes the seasons on earth'
+const documents = [
+  'The tilt of the earth axis causes the seasons as the planet moves around the sun.',
+  'Bananas are a good source of potassium.',
+  'In summer the sun is higher in the sky and days are longer.',
+  'The stock market fell sharply on monday.',
+  'Seasons',
+  '',
+]
+
+function recordingLogger() {
+  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = []
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, message, ...(fields && { fields }) })
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+  return { logger, lines }
+}
+
+const fixture = (name: string) => join(fixturesDir, name)
+
+describe.each([
+  ['tiny-bert-reranker', 'one logit, token_type_ids'],
+  ['tiny-xlmr-reranker', 'one logit, no token_type_ids'],
+  ['tiny-two-label', 'two labels'],
+])('%s (%s)', (model) => {
+  let reranker: LocalReranker
+  let reference: Awaited<ReturnType<typeof referenceScorer>>
+
+  beforeAll(async () => {
+    reranker = await LocalReranker.create({ models: [{ model: fixture(model), name: model, workers: 1 }] })
+    reference = await referenceScorer(model)
+  })
+  afterAll(async () => {
+    await reranker.close()
+    await reference.close()
+  })
+
+  it('scores equal sigmoid(reference logit) within 1e-6, sorted, with real token usage', async () => {
+    const response = await reranker.rerank({ query, documents })
+    expect(response.model).toBe(model)
+    expect(response.results.map((result) => result.index).sort()).toEqual([0, 1, 2, 3, 4, 5])
+    let tokens = 0
+    // transformers.js reads text_pair '' as "no pair"; the empty document is checked on its own below.
+    for (const result of response.results.filter((r) => documents[r.index] !== '')) {
+      const logit = await reference.encoderLogit(query, documents[result.index]!)
+      expect(Math.abs(result.score - sigmoid(logit)), `document ${result.index}`).toBeLessThan(1e-6)
+      tokens += reference.tokenizer(query, { text_pair: documents[result.index]! }).input_ids.dims[1]!
+    }
+    for (let i = 1; i < response.results.length; i++) {
+      expect(response.results[i - 1]!.score).toBeGreaterThanOrEqual(response.results[i]!.score)
+    }
+    // An empty document is still a pair (Python's text_pair='' layout): BERT `[CLS] q [SEP] [SEP]`,
+    // XLM-R `<s> q </s> </s> </s>`.
+    const single = Array.from(reference.tokenizer(query).input_ids.data as BigInt64Array, Number)
+    const separator = single.at(-1)!
+    const emptyIds = [...single, ...(model === 'tiny-xlmr-reranker' ? [separator, separator] : [separator])]
+    const logits = await reference.runIds(
+      emptyIds,
+      emptyIds.map((_, i) => (i < single.length ? 0 : 1)),
+    )
+    const emptyLogit = logits.length === 1 ? logits[0]! : logits[1]! - logits[0]!
+    const emptyResult = response.results.find((r) => documents[r.index] === '')!
+    expect(Math.abs(emptyResult.score - sigmoid(emptyLogit))).toBeLessThan(1e-6)
+    tokens += emptyIds.length
+    expect(response.usage?.totalTokens).toBe(tokens)
+    // The fixture spreads scores: a double sigmoid or a softmax over one logit would bunch or pin them.
+    const scores = response.results.map((result) => result.score)
+    expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(0.05)
+  })
+
+  it('rawScores returns the logit', async () => {
+    const response = await reranker.rerank({ query, documents: documents.slice(0, 3), rawScores: true })
+    for (const result of response.results) {
+      const logit = await reference.encoderLogit(query, documents[result.index]!)
+      expect(Math.abs(result.score - logit)).toBeLessThan(1e-5)
+    }
+  })
+
+  it("a pair's score does not depend on its batch (alone vs. in 64 pairs of very different lengths)", async () => {
+    const alone = (await reranker.rerank({ query, documents: [documents[0]!] })).results[0]!.score
+    const mixed = Array.from({ length: 64 }, (_, i) =>
+      i === 37 ? documents[0]! : 'filler words about many other topics '.repeat((i * 7) % 40),
+    )
+    const inBatch = (await reranker.rerank({ query, documents: mixed })).results.find(
+      (r) => r.index === 37,
+    )!.score
+    expect(Math.abs(alone - inBatch)).toBeLessThan(1e-5)
+  })
+})
+
+describe('truncation and chunking (tiny-bert-reranker)', () => {
+  let reranker: LocalReranker
+  let reference: Awaited<ReturnType<typeof referenceScorer>>
+  const maxLength = 64
+
+  beforeAll(async () => {
+    reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), maxLength, workers: 1 }],
+    })
+    reference = await referenceScorer('tiny-bert-reranker')
+  })
+  afterAll(async () => {
+    await reranker.close()
+    await reference.close()
+  })
+
+  const encode = (text: string) => reference.tokenizer.encode(text, { add_special_tokens: false })
+  const special = (token: string) => encode(token)[0]!
+
+  it('keeps the query and the closing [SEP] when a long document is cut', async () => {
+    const long = 'the sun warms the land and the sea '.repeat(40)
+    const [result] = (await reranker.rerank({ query, documents: [long] })).results
+    const q = encode(query)
+    const kept = encode(long).slice(0, maxLength - q.length - 3)
+    const ids = [special('[CLS]'), ...q, special('[SEP]'), ...kept, special('[SEP]')]
+    expect(ids).toHaveLength(maxLength)
+    const typeIds = ids.map((_, i) => (i < q.length + 2 ? 0 : 1))
+    const [logit] = await reference.runIds(ids, typeIds)
+    expect(Math.abs(result!.score - sigmoid(logit!))).toBeLessThan(1e-6)
+  })
+
+  it('refuses an over-long document when truncate is false', async () => {
+    const error = await reranker
+      .rerank({ query, documents: ['short', 'word '.repeat(200)], truncate: false })
+      .catch((e: unknown) => e)
+    expect(RerankError.isInstance(error)).toBe(true)
+    expect((error as RerankError).status).toBe(400)
+    expect((error as RerankError).param).toBe('documents.1')
+  })
+
+  it('scores a chunked document as the max over its chunks', async () => {
+    const filler = 'bananas are yellow fruit and people eat them '.repeat(12)
+    const document = `${filler} ${documents[0]}`
+    const q = encode(query)
+    const budget = maxLength - q.length - 3
+    const chunks: number[][] = []
+    const docIds = encode(document)
+    for (let start = 0; start < docIds.length && chunks.length < 10; start += budget) {
+      chunks.push(docIds.slice(start, start + budget))
+    }
+    expect(chunks.length).toBeGreaterThan(2)
+    const chunkScores: number[] = []
+    for (const chunk of chunks) {
+      const ids = [special('[CLS]'), ...q, special('[SEP]'), ...chunk, special('[SEP]')]
+      const [logit] = await reference.runIds(
+        ids,
+        ids.map((_, i) => (i < q.length + 2 ? 0 : 1)),
+      )
+      chunkScores.push(sigmoid(logit!))
+    }
+    const chunked = await reranker.rerank({ query, documents: [document], maxChunksPerDoc: 10 })
+    expect(Math.abs(chunked.results[0]!.score - Math.max(...chunkScores))).toBeLessThan(1e-6)
+    const truncated = await reranker.rerank({ query, documents: [document] })
+    expect(Math.abs(truncated.results[0]!.score - chunkScores[0]!)).toBeLessThan(1e-6)
+    expect(chunked.usage?.totalTokens).toBeGreaterThan(truncated.usage!.totalTokens!)
+  })
+})
+
+describe('decoder reranker (tiny-qwen3-reranker)', () => {
+  let reranker: LocalReranker
+  let reference: Awaited<ReturnType<typeof referenceScorer>>
+
+  beforeAll(async () => {
+    reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-qwen3-reranker'), name: 'qwen3', maxLength: 160, workers: 1 }],
+    })
+    reference = await referenceScorer('tiny-qwen3-reranker')
+  })
+  afterAll(async () => {
+    await reranker.close()
+    await reference.close()
+  })
+
+  it('scores p(yes) from the yes/no logits of the whole prompt, with and without an instruction', async () => {
+    for (const instruction of [undefined, 'Find passages about astronomy']) {
+      const response = await reranker.rerank({
+        query,
+        documents: documents.slice(0, 4),
+        ...(instruction && { instruction }),
+      })
+      for (const result of response.results) {
+        const document = documents[result.index]!
+        const logit = await reference.decoderLogit(
+          { ...qwen3RerankerTemplate, head: (q) => qwen3RerankerTemplate.head(q, instruction) },
+          query,
+          document,
+        )
+        expect(Math.abs(result.score - sigmoid(logit)), document).toBeLessThan(1e-6)
+      }
+    }
+  })
+
+  it('keeps the template suffix when a long document is clipped', async () => {
+    const long = 'the moon has no weather at all because it has no air '.repeat(30)
+    const [result] = (await reranker.rerank({ query, documents: [long] })).results
+    const encode = (text: string) => reference.tokenizer.encode(text, { add_special_tokens: false })
+    const head = encode(qwen3RerankerTemplate.head(query).trimEnd())
+    const tail = encode(qwen3RerankerTemplate.tail)
+    const body = encode(` ${long}`).slice(0, 160 - head.length - tail.length)
+    const ids = [...head, ...body, ...tail]
+    expect(ids).toHaveLength(160)
+    const logit = await reference.decoderLogitOf(ids, qwen3RerankerTemplate)
+    expect(Math.abs(result!.score - sigmoid(logit))).toBeLessThan(1e-6)
+  })
+
+  it('is batch invariant', async () => {
+    const alone = (await reranker.rerank({ query, documents: [documents[2]!] })).results[0]!.score
+    const mixed = Array.from({ length: 24 }, (_, i) => (i === 5 ? documents[2]! : 'words '.repeat(i * 3)))
+    const inBatch = (await reranker.rerank({ query, documents: mixed })).results.find(
+      (r) => r.index === 5,
+    )!.score
+    expect(Math.abs(alone - inBatch)).toBeLessThan(1e-5)
+  })
+})
+
+describe('serving several models, devices, and the lifecycle', () => {
+  it('picks a model by name or alias; an unknown model is model_not_found listing the served ones', async () => {
+    const reranker = await LocalReranker.create({
+      models: [
+        { model: fixture('tiny-bert-reranker'), name: 'bert', aliases: ['default'], workers: 1 },
+        { model: fixture('tiny-xlmr-reranker'), name: 'xlmr', workers: 1 },
+      ],
+    })
+    try {
+      expect(reranker.modelNames).toEqual(['bert', 'default', 'xlmr'])
+      const viaDefault = await reranker.rerank({ query, documents })
+      const viaAlias = await reranker.rerank({ query, documents, model: 'default' })
+      const viaXlmr = await reranker.rerank({ query, documents, model: 'xlmr' })
+      expect(viaDefault.model).toBe('bert')
+      expect(viaAlias.results).toEqual(viaDefault.results)
+      expect(viaXlmr.model).toBe('xlmr')
+      expect(viaXlmr.results).not.toEqual(viaDefault.results)
+      const error = await reranker.rerank({ query, documents, model: 'gpt' }).catch((e: unknown) => e)
+      expect((error as RerankError).code).toBe('model_not_found')
+      expect((error as RerankError).message).toBe(
+        'Model "gpt" is not served here. Served models: bert, default, xlmr',
+      )
+    } finally {
+      await reranker.close()
+    }
+  })
+
+  it('device auto falls back to cpu with one log line saying why; an explicit cuda fails clearly', async () => {
+    // CUDA's provider libraries cannot be installed here, so cuda is a real provider that fails to start.
+    const { logger, lines } = recordingLogger()
+    const reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), device: 'auto', workers: 2 }],
+      logger,
+    })
+    try {
+      const warnings = lines.filter((line) => line.level === 'warn')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]!.message).toBe('device fallback to cpu')
+      expect(String(warnings[0]!.fields?.reason)).toMatch(/^cuda: /)
+      expect(reranker.stats()[fixture('tiny-bert-reranker')]!.provider).toBe('cpu')
+    } finally {
+      await reranker.close()
+    }
+    const explicit = new LocalReranker({
+      models: [{ model: fixture('tiny-bert-reranker'), device: 'cuda', workers: 1 }],
+    })
+    const error = await explicit.ready().catch((e: unknown) => e)
+    expect(RerankError.isInstance(error)).toBe(true)
+    expect((error as RerankError).message).toMatch(/^Could not start the model on cuda: cuda: /)
+  })
+
+  it('validates requests built in code like HTTP ones', async () => {
+    const reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), workers: 1 }],
+    })
+    try {
+      await expect(reranker.rerank({ query: ' ', documents })).rejects.toMatchObject({
+        code: 'invalid_request',
+      })
+      await expect(reranker.rerank({ query, documents: [], topN: 1 })).rejects.toMatchObject({ status: 400 })
+      const top = await reranker.rerank({ query, documents, topN: 2, returnDocuments: true })
+      expect(top.results).toHaveLength(2)
+      expect(top.results[0]!.document).toBe(documents[top.results[0]!.index])
+    } finally {
+      await reranker.close()
+    }
+  })
+
+  it('refuses past the queue limit at once, and drops aborted work before it runs', async () => {
+    const name = 'bert'
+    const reranker = await LocalReranker.create({
+      models: [
+        { model: fixture('tiny-bert-reranker'), name, workers: 1, maxBatchSize: 4, maxQueuedPairs: 600 },
+      ],
+    })
+    try {
+      const many = Array.from({ length: 500 }, (_, i) => `${documents[i % 4]} number ${i} `.repeat(3))
+      const big = reranker.rerank({ query, documents: many })
+      while (reranker.stats()[name]!.queuedPairs === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+      const started = performance.now()
+      const refused = await reranker.rerank({ query, documents: many.slice(0, 200) }).catch((e: unknown) => e)
+      expect(performance.now() - started).toBeLessThan(250)
+      expect((refused as RerankError).code).toBe('overloaded')
+      expect((refused as RerankError).retryAfterMs).toBeGreaterThan(0)
+      const controller = new AbortController()
+      const aborted = reranker.rerank({ query, documents: many.slice(0, 50) }, { signal: controller.signal })
+      while (reranker.stats()[name]!.queuedPairs < 50) await new Promise((resolve) => setTimeout(resolve, 1))
+      const pairsBefore = reranker.stats()[name]!.pairs
+      controller.abort()
+      await expect(aborted).rejects.toMatchObject({ code: 'aborted' })
+      expect((await big).results).toHaveLength(500)
+      // Only the big request's pairs were ever computed.
+      expect(reranker.stats()[name]!.pairs).toBe(500)
+      expect(pairsBefore).toBeLessThan(500)
+    } finally {
+      await reranker.close()
+    }
+  })
+
+  it('keeps the host event loop responsive during a long scoring call', async () => {
+    const reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), workers: 1 }],
+    })
+    try {
+      const many = Array.from({ length: 4000 }, (_, i) => `${documents[i % 4]} and item ${i} `.repeat(4))
+      let ticks = 0
+      let worstGap = 0
+      let last = performance.now()
+      const timer = setInterval(() => {
+        const now = performance.now()
+        worstGap = Math.max(worstGap, now - last)
+        last = now
+        ticks++
+      }, 5)
+      const started = performance.now()
+      await reranker.rerank({ query, documents: many })
+      const elapsed = performance.now() - started
+      clearInterval(timer)
+      // The call spans many timer periods, and the timer kept its pace throughout.
+      expect(elapsed).toBeGreaterThan(200)
+      expect(ticks).toBeGreaterThan(elapsed / 5 / 3)
+      expect(worstGap).toBeLessThan(60)
+    } finally {
+      await reranker.close()
+    }
+  })
+
+  it('a crashed worker fails only its in-flight request and is replaced', async () => {
+    const { logger, lines } = recordingLogger()
+    const reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), name: 'bert', workers: 1, maxBatchSize: 4 }],
+      logger,
+    })
+    try {
+      const inFlight = reranker.rerank({
+        query,
+        documents: Array.from({ length: 3000 }, (_, i) => `doc ${i} `.repeat(20)),
+      })
+      while (reranker.stats().bert!.batches < 3) await new Promise((resolve) => setTimeout(resolve, 1))
+      reranker.engine('bert').crashWorker(0)
+      const error = await inFlight.catch((e: unknown) => e)
+      expect((error as RerankError).code).toBe('internal')
+      expect(lines.some((line) => line.message === 'inference worker died; replacing it')).toBe(true)
+      const after = await reranker.rerank({ query, documents })
+      expect(after.results).toHaveLength(documents.length)
+    } finally {
+      await reranker.close()
+    }
+  })
+
+  it('close() finishes queued requests, then refuses new ones', async () => {
+    const reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), workers: 1 }],
+    })
+    const pending = reranker.rerank({ query, documents: Array.from({ length: 100 }, (_, i) => `text ${i}`) })
+    const closing = reranker.close()
+    expect((await pending).results).toHaveLength(100)
+    await closing
+    expect(reranker.isReady).toBe(false)
+    await expect(reranker.rerank({ query, documents })).rejects.toMatchObject({ code: 'overloaded' })
+  })
+})

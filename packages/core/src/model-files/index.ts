@@ -1,0 +1,8 @@
+export { defaultCacheDir, revisionDir } from './cache-layout'
+export type { DownloadProgress } from './download-progress'
+export type { EnvLookup, HubEnvDefaults } from './hub-env'
+export { defaultHubEndpoint, hubDefaultsFromEnv } from './hub-env'
+export type { ConcreteDtype, ModelDtype } from './model-dtype'
+export { autoDtypeOrder, onnxFileOf } from './model-dtype'
+export type { ResolvedModel, ResolveModelOptions } from './resolve-model'
+export { resolveModel } from './resolve-model'
