@@ -6,7 +6,10 @@ import type { Reporter, SerializedError, TestModule } from 'vitest/node'
  * error count as failures.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError>,
+  ): void {
     const counts = { passed: 0, failed: unhandledErrors.length, skipped: 0 }
     for (const testModule of testModules) {
       const tests = [...testModule.children.allTests()]

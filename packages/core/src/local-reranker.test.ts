@@ -1,8 +1,8 @@
 import { join } from 'node:path'
+import type { Logger } from '@rerank-kit/protocol'
 import { qwen3RerankerTemplate, RerankError } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalReranker } from './local-reranker'
-import type { Logger } from './logger'
 import { fixturesDir, referenceScorer, sigmoid } from './test-support/reference-scorer'
 
 // End to end with real ONNX fixture models run by onnxruntime-node in worker threads. Expected values come
@@ -272,6 +272,39 @@ describe('serving several models, devices, and the lifecycle', () => {
     const error = await explicit.ready().catch((e: unknown) => e)
     expect(RerankError.isInstance(error)).toBe(true)
     expect((error as RerankError).message).toMatch(/^Could not start the model on cuda: cuda: /)
+  })
+
+  it('reports counters and batch events without printing', async () => {
+    const batches: { model: string; size: number; paddedTokens: number; realTokens: number }[] = []
+    const reranker = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), name: 'bert', workers: 1 }],
+      onBatch: (model, batch) => batches.push({ model, ...batch }),
+    })
+    try {
+      await Promise.all([
+        reranker.rerank({ query, documents }),
+        reranker.rerank({ query, documents: documents.slice(0, 2) }),
+      ])
+      await expect(reranker.rerank({ query: '', documents })).rejects.toMatchObject({
+        code: 'invalid_request',
+      })
+      const stats = reranker.stats().bert!
+      expect(stats.requests).toBe(2)
+      expect(stats.pairs).toBe(8)
+      expect(stats.batches).toBe(batches.length)
+      expect(batches.reduce((sum, batch) => sum + batch.size, 0)).toBe(8)
+      expect(batches.every((batch) => batch.model === 'bert')).toBe(true)
+      const padded = batches.reduce((sum, batch) => sum + batch.paddedTokens, 0)
+      const real = batches.reduce((sum, batch) => sum + batch.realTokens, 0)
+      expect(stats.paddingRatio).toBeCloseTo(padded / real, 10)
+      expect(stats.meanBatchSize).toBe(8 / batches.length)
+      expect(stats.pairsPerSecond).toBeGreaterThan(0)
+      expect(stats.latencyMs.p50).toBeGreaterThan(0)
+      expect(stats.queuedPairs).toBe(0)
+      expect(stats.provider).toBe('cpu')
+    } finally {
+      await reranker.close()
+    }
   })
 
   it('validates requests built in code like HTTP ones', async () => {

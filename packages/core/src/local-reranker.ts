@@ -1,5 +1,6 @@
 import {
   fromUnknown,
+  type Logger,
   modelNotFound,
   parseRerankRequest,
   type RerankCallOptions,
@@ -7,10 +8,10 @@ import {
   type Reranker,
   type RerankRequest,
   type RerankResponse,
+  silentLogger,
 } from '@rerank-kit/protocol'
 import type { BatchStats } from './batching/batch-scheduler'
 import type { EngineStatsSnapshot } from './engine-stats'
-import { type Logger, silentLogger } from './logger'
 import { ModelEngine, type ModelOptions } from './model-engine'
 import { type DownloadProgress, resolveModel } from './model-files'
 

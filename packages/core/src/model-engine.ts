@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import type { Logger } from '@rerank-kit/protocol'
 import {
   type RerankCallOptions,
   RerankError,
@@ -10,7 +11,6 @@ import { BatchScheduler, type BatchStats } from './batching/batch-scheduler'
 import { buildBatchTensors, type TensorLayout } from './batching/batch-tensors'
 import { type Device, providersForDevice } from './device'
 import { EngineStats, type EngineStatsSnapshot } from './engine-stats'
-import type { Logger } from './logger'
 import { detectFamily, type FamilyName, type ModelFamily, modelMaxLength } from './model-family'
 import type { ModelDtype, ResolvedModel } from './model-files'
 import { loadTokenizer } from './tokenization/load-tokenizer'
@@ -150,7 +150,7 @@ export class ModelEngine {
         : encodeDecoderPrompts(request, tokenizer.encode, family.template, maxLength, defaults)
     const stats = new EngineStats()
     const scheduler = new BatchScheduler<PairItem>({
-      maxBatchTokens: options.maxBatchTokens ?? 16_384,
+      maxBatchTokens: options.maxBatchTokens ?? 4096,
       maxBatchSize: options.maxBatchSize ?? 64,
       maxWaitMs: options.maxWaitMs ?? 2,
       maxQueuedItems: options.maxQueuedPairs ?? 32_000,

@@ -56,6 +56,7 @@ export type { JsonBodyLimits } from './http/json-body'
 export { isJsonContentType, parseJsonBody } from './http/json-body'
 export type { HeaderLookup } from './http/retry-after'
 export { parseRetryAfter, retryAfterSeconds } from './http/retry-after'
+export { type Logger, silentLogger } from './logger'
 export type { DecoderPromptTemplate, DecoderTemplateName } from './prompt-templates'
 export {
   decoderTemplates,

@@ -1,2 +1,9 @@
-// Placeholder until this package is implemented.
-export {}
+export { createRerankHandler } from './create-rerank-handler'
+export type { PlainRequest, PlainResponse, RerankHandlerOptions, ServedReranker } from './handler-types'
+export {
+  createNodeListener,
+  type PlainHandler,
+  readBody,
+  toPlainRequest,
+  writePlainResponse,
+} from './node-http'

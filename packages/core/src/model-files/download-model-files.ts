@@ -1,4 +1,4 @@
-import type { Logger } from '../logger'
+import type { Logger } from '@rerank-kit/protocol'
 import { pathInDir } from './cache-layout'
 import type { ProgressListener } from './download-progress'
 import { fetchHubFile, type HubFileOutcome } from './hub-download'

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger'
+import type { Logger } from '@rerank-kit/protocol'
 
 /**
  * One event per step of getting one file. `cached`: already on disk, nothing fetched. `start`: the hub

@@ -1,7 +1,7 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import type { Logger } from '@rerank-kit/protocol'
 import { RerankError } from '@rerank-kit/protocol'
-import type { Logger } from '../logger'
 import { fileSize, tempPathFor } from './atomic-file'
 import { type DownloadProgress, progressThrottle } from './download-progress'
 import {

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
-import { RerankError } from '@rerank-kit/protocol'
-import { type Logger, silentLogger } from '../logger'
+import { type Logger, RerankError, silentLogger } from '@rerank-kit/protocol'
 import { isDirectory } from './atomic-file'
 import { defaultCacheDir, pathInDir, revisionDir } from './cache-layout'
 import { downloadModelFiles } from './download-model-files'

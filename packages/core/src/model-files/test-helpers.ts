@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Logger } from '@rerank-kit/protocol'
 import { vi } from 'vitest'
-import type { Logger } from '../logger'
 import type { DownloadProgress } from './download-progress'
 
 /** A model repo's files with small dummy bytes; `tag` makes revisions and dtypes tell apart by content. */

@@ -32,6 +32,8 @@ async function createSession(): Promise<{
         intraOpNumThreads: config.intraOpNumThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        // Every batch has a new shape: memory patterns (planned per shape) would pile up without end.
+        enableMemPattern: false,
         logSeverityLevel: 4,
       })
       return { session, provider, failures }

@@ -2,9 +2,8 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { RerankError } from '@rerank-kit/protocol'
+import { type Logger, RerankError, silentLogger } from '@rerank-kit/protocol'
 import type { ExecutionProvider } from '../device'
-import { type Logger, silentLogger } from '../logger'
 import type { BatchTensors, FromWorker, ToWorker, WorkerConfig } from './worker-protocol'
 
 export interface WorkerPoolOptions {

@@ -1,7 +1,6 @@
 /**
- * Libraries never print: everything goes through an injectable logger. Its shape fits pino, Fastify's
- * `request.log` and console-like objects (fields first is pino's order; we pass the message first and the
- * fields second, which pino and console both accept).
+ * Libraries never print: everything goes through an injectable logger, message first, structured fields
+ * second (console's order; pino-style loggers, which take fields first, are wrapped by the adapters).
  */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void

@@ -1,0 +1,140 @@
+import {
+  checkRequestLimits,
+  cohereFormat,
+  cohereV2Format,
+  errorResponse,
+  fromUnknown,
+  isJsonContentType,
+  jinaFormat,
+  modelNotFound,
+  nativeFormat,
+  parseJsonBody,
+  RerankError,
+  type RerankFormat,
+  silentLogger,
+} from '@rerank-kit/protocol'
+import { apiKeyMatches, presentedKey } from './api-keys'
+import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
+import { headerValue, requestIdOf } from './request-headers'
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): PlainResponse => ({
+  status,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body,
+})
+
+/** The POST routes, each answering (and erring) in its family's format. */
+const rerankRoutes: Readonly<Record<string, RerankFormat>> = {
+  '/rerank': nativeFormat,
+  '/v1/rerank': cohereFormat,
+  '/v2/rerank': cohereV2Format,
+  '/api/v1/rerank': jinaFormat,
+}
+
+const defaultMaxBodyBytes = 10 * 2 ** 20
+
+/**
+ * One framework-neutral handler: a plain request in, a plain response out. Adapters translate; every rule
+ * (routes, auth, limits, deadlines, error formats) lives here once.
+ */
+export function createRerankHandler(
+  options: RerankHandlerOptions,
+): (request: PlainRequest) => Promise<PlainResponse> {
+  const prefix = (options.prefix ?? '').replace(/\/+$/, '')
+  const logger = options.logger ?? silentLogger
+  const publicRoutes = new Set(options.publicRoutes ?? ['/health'])
+  const apiKeys = options.apiKeys ?? []
+  const { reranker } = options
+
+  async function rerank(format: RerankFormat, request: PlainRequest): Promise<PlainResponse> {
+    if (request.bodyError !== undefined) throw request.bodyError
+    let body = request.body
+    if (body instanceof Uint8Array || typeof body === 'string' || body === undefined) {
+      if (!isJsonContentType(headerValue(request.headers, 'content-type'))) {
+        throw new RerankError('invalid_request', 'Content-Type must be application/json')
+      }
+      body = parseJsonBody(body ?? '', { maxBytes: options.limits?.maxBodyBytes ?? defaultMaxBodyBytes })
+    }
+    const parsed = format.parseRequest(body)
+    checkRequestLimits(parsed, options.limits ?? {})
+    const served = reranker.modelNames
+    if (parsed.model !== undefined && served && !served.includes(parsed.model)) {
+      throw modelNotFound(parsed.model, served)
+    }
+    const deadline =
+      options.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(options.requestTimeoutMs)
+    const signals = [request.signal, deadline].filter((signal) => signal !== undefined)
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+    try {
+      const response = await reranker.rerank(parsed, signal ? { signal } : {})
+      return json(200, format.formatResponse(response, parsed))
+    } catch (error) {
+      // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
+      if (deadline?.aborted)
+        throw new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
+      throw error
+    }
+  }
+
+  async function route(request: PlainRequest, path: string): Promise<PlainResponse> {
+    const method = request.method.toUpperCase()
+    const format = rerankRoutes[path]
+    if (format && method === 'POST') return rerank(format, request)
+    if (method === 'GET' || method === 'HEAD') {
+      switch (path) {
+        case '/health':
+          return json(200, { status: 'ok' })
+        case '/ready':
+          return reranker.isReady === false
+            ? json(503, { status: 'loading' }, { 'retry-after': '1' })
+            : json(200, { status: 'ready' })
+        case '/v1/models':
+          return json(200, {
+            object: 'list',
+            data: (reranker.modelNames ?? []).map((id) => ({ id, object: 'model', owned_by: 'rerank-kit' })),
+          })
+        case '/stats':
+        case '/lb/stats':
+          return json(200, reranker.stats?.() ?? {})
+      }
+    }
+    throw new RerankError('not_found', `No route ${method} ${prefix}${path}`)
+  }
+
+  return async (request) => {
+    const started = performance.now()
+    const requestId = requestIdOf(request.headers)
+    const pathOnly = request.path.split('?', 1)[0]!
+    const path = pathOnly.startsWith(prefix) ? pathOnly.slice(prefix.length) || '/' : pathOnly
+    const format = rerankRoutes[path] ?? nativeFormat
+    let response: PlainResponse
+    try {
+      if (
+        apiKeys.length > 0 &&
+        !publicRoutes.has(path) &&
+        !apiKeyMatches(presentedKey(request.headers), apiKeys)
+      ) {
+        // One answer whatever the key: nothing tells a wrong key from a missing one.
+        throw new RerankError('unauthorized', 'A valid API key is required')
+      }
+      response = await route(request, path)
+    } catch (thrown) {
+      const error = fromUnknown(thrown)
+      if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {
+        logger.error('request failed', {
+          requestId,
+          path,
+          code: error.code,
+          error: String(error.cause ?? error.message),
+        })
+      }
+      response = errorResponse(error, format.formatError)
+      if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
+    }
+    const elapsed = performance.now() - started
+    response.headers['x-request-id'] = requestId
+    response.headers['x-response-time'] = `${elapsed.toFixed(1)}ms`
+    response.headers['server-timing'] = `total;dur=${elapsed.toFixed(1)}`
+    return response
+  }
+}

@@ -1,0 +1,43 @@
+import type { Logger, Reranker, RerankRequestLimits } from '@rerank-kit/protocol'
+
+/** A request as every framework can give it: already-parsed JSON, raw bytes, or text. */
+export interface PlainRequest {
+  method: string
+  /** Path with an optional query string. */
+  path: string
+  headers: Readonly<Record<string, string | string[] | undefined>>
+  body?: unknown
+  /** The body could not be read (too large, broken stream): answered in the route family's error format. */
+  bodyError?: unknown
+  /** Fires when the client goes away: queued work for it is dropped. */
+  signal?: AbortSignal
+}
+
+export interface PlainResponse {
+  status: number
+  headers: Record<string, string>
+  /** A JSON value, or a string for text responses (content-type says which). */
+  body: unknown
+}
+
+/** What the handler can read from a Reranker besides `rerank` (LocalReranker and Router provide these). */
+export interface ServedReranker extends Reranker {
+  readonly modelNames?: readonly string[]
+  readonly isReady?: boolean
+  stats?(): unknown
+}
+
+export interface RerankHandlerOptions {
+  reranker: ServedReranker
+  /** Mount point, e.g. `/reranker`; routes are relative to it. */
+  prefix?: string
+  /** Accepted keys (`Authorization: Bearer <key>` or `x-api-key`); none means no auth. */
+  apiKeys?: readonly string[]
+  /** Routes reachable without a key, relative to the prefix. Default: `/health`. */
+  publicRoutes?: readonly string[]
+  /** Body size (bytes) for raw bodies, plus per-request document and length limits. */
+  limits?: RerankRequestLimits & { maxBodyBytes?: number }
+  /** A request that takes longer is answered 504 and its queued work dropped. */
+  requestTimeoutMs?: number
+  logger?: Logger
+}

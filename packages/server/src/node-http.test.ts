@@ -1,0 +1,266 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type Reranker, type RerankRequest, type RerankResponse, rankScores } from '@rerank-kit/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRerankHandler } from './create-rerank-handler'
+import type { RerankHandlerOptions } from './handler-types'
+import { createNodeListener } from './node-http'
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the assertions
+const bodyOf = async (response: Response): Promise<any> => response.json()
+
+// The handler behind a real node:http server on port 0, called with fetch. The reranker here is a small
+// deterministic one (share of query words found in the document), so every score is known exactly.
+
+function overlap(query: string, document: string): number {
+  const words = query.toLowerCase().split(/\W+/).filter(Boolean)
+  const text = document.toLowerCase()
+  return words.filter((word) => text.includes(word)).length / words.length
+}
+
+class OverlapReranker implements Reranker {
+  readonly modelNames = ['overlap', 'overlap-alias']
+  isReady = true
+  calls: { request: RerankRequest; signal?: AbortSignal }[] = []
+  delayMs = 0
+  async rerank(request: RerankRequest, options: { signal?: AbortSignal } = {}): Promise<RerankResponse> {
+    this.calls.push({ request, ...(options.signal && { signal: options.signal }) })
+    if (this.delayMs > 0) {
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, this.delayMs)
+        options.signal?.addEventListener('abort', () => {
+          clearTimeout(timer)
+          reject(options.signal!.reason)
+        })
+      })
+    }
+    const scores = request.documents.map((doc) =>
+      overlap(request.query, typeof doc === 'string' ? doc : (doc.text ?? '')),
+    )
+    return {
+      model: request.model ?? 'overlap',
+      results: rankScores(request, scores),
+      usage: { totalTokens: 42 },
+    }
+  }
+  stats() {
+    return { calls: this.calls.length }
+  }
+}
+
+async function listen(options: Omit<RerankHandlerOptions, 'reranker'>, reranker = new OverlapReranker()) {
+  const server: Server = createServer(
+    createNodeListener(createRerankHandler({ ...options, reranker }), options.limits),
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { server, url, reranker, close: () => new Promise((resolve) => server.close(resolve)) }
+}
+
+const query = 'capital of France'
+const documents = ['Berlin is the capital of Germany.', 'Paris is the capital of France.', 'Bananas.']
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+
+describe('rerank routes over node:http', () => {
+  let app: Awaited<ReturnType<typeof listen>>
+  beforeAll(async () => {
+    app = await listen({ limits: { maxDocuments: 5, maxBodyBytes: 4096 } })
+  })
+  afterAll(() => app.close())
+
+  it('native /rerank: documents returned by default, sorted, with usage and headers', async () => {
+    const response = await post(`${app.url}/rerank`, { query, documents }, { 'x-request-id': 'abc-123' })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-request-id')).toBe('abc-123')
+    expect(response.headers.get('server-timing')).toMatch(/^total;dur=\d+(\.\d+)?$/)
+    expect(await bodyOf(response)).toEqual({
+      model: 'overlap',
+      results: [
+        { index: 1, relevance_score: 1, document: { text: documents[1] } },
+        { index: 0, relevance_score: 2 / 3, document: { text: documents[0] } },
+        { index: 2, relevance_score: 0, document: { text: documents[2] } },
+      ],
+      usage: { total_tokens: 42 },
+    })
+  })
+
+  it('Cohere /v1/rerank and /v2/rerank: no documents unless asked, versioned meta', async () => {
+    const v1 = await bodyOf(await post(`${app.url}/v1/rerank`, { query, documents, top_n: 2 }))
+    expect(v1.results).toEqual([
+      { index: 1, relevance_score: 1 },
+      { index: 0, relevance_score: 2 / 3 },
+    ])
+    expect(v1.meta).toEqual({
+      api_version: { version: '1' },
+      billed_units: { search_units: 1 },
+      tokens: { input_tokens: 42 },
+    })
+    expect(typeof v1.id).toBe('string')
+    const v2 = await bodyOf(
+      await post(`${app.url}/v2/rerank`, { model: 'overlap', query, documents, top_n: 1 }),
+    )
+    expect(v2.meta.api_version.version).toBe('2')
+    expect(v2.results).toEqual([{ index: 1, relevance_score: 1 }])
+  })
+
+  it('Jina /api/v1/rerank: documents by default', async () => {
+    const body = await (
+      await post(`${app.url}/api/v1/rerank`, { query, documents: [{ text: 'Paris, France' }] })
+    ).json()
+    expect(body).toEqual({
+      model: 'overlap',
+      usage: { total_tokens: 42 },
+      results: [{ index: 0, relevance_score: 1 / 3, document: { text: 'Paris, France' } }],
+    })
+  })
+
+  it('every family answers errors in its own shape with the status of the table', async () => {
+    const bad = { query: '', documents }
+    const cases: [string, unknown][] = [
+      [
+        '/rerank',
+        {
+          error: {
+            code: 'invalid_request',
+            message: 'Invalid request: query must not be empty',
+            param: 'query',
+          },
+        },
+      ],
+      ['/v1/rerank', { message: 'Invalid request: query must not be empty' }],
+      ['/v2/rerank', { message: 'Invalid request: query must not be empty' }],
+      ['/api/v1/rerank', { detail: 'Invalid request: query must not be empty' }],
+    ]
+    for (const [path, expected] of cases) {
+      const response = await post(`${app.url}${path}`, bad)
+      expect(response.status, path).toBe(400)
+      expect(await bodyOf(response), path).toEqual(expected)
+    }
+  })
+
+  it('limits: too many documents 413, body too large 413, bad JSON and wrong content type 400', async () => {
+    const many = await post(`${app.url}/v1/rerank`, { query, documents: Array(6).fill('x') })
+    expect(many.status).toBe(413)
+    expect(await bodyOf(many)).toEqual({ message: 'Too many documents: 6, the limit is 5 per request' })
+    const huge = await post(`${app.url}/v1/rerank`, { query, documents: ['x'.repeat(5000)] })
+    expect(huge.status).toBe(413)
+    expect((await bodyOf(huge)).message).toMatch(/over the limit of 4096/)
+    const broken = await post(`${app.url}/rerank`, '{"query": ')
+    expect(broken.status).toBe(400)
+    expect((await bodyOf(broken)).error.message).toMatch(/^Request body is not valid JSON/)
+    const text = await post(`${app.url}/rerank`, JSON.stringify({ query, documents }), {
+      'content-type': 'text/plain',
+    })
+    expect(text.status).toBe(400)
+    expect((await bodyOf(text)).error.message).toBe('Content-Type must be application/json')
+  })
+
+  it('an unknown model is 404 listing the served models; aliases are served', async () => {
+    const response = await post(`${app.url}/rerank`, { query, documents, model: 'gpt-4' })
+    expect(response.status).toBe(404)
+    expect((await bodyOf(response)).error).toEqual({
+      code: 'model_not_found',
+      message: 'Model "gpt-4" is not served here. Served models: overlap, overlap-alias',
+      param: 'model',
+    })
+    expect((await post(`${app.url}/rerank`, { query, documents, model: 'overlap-alias' })).status).toBe(200)
+  })
+
+  it('health, ready, models, stats; unknown routes 404; an unsafe request id is replaced', async () => {
+    expect(await bodyOf(await fetch(`${app.url}/health`))).toEqual({ status: 'ok' })
+    expect(await bodyOf(await fetch(`${app.url}/ready`))).toEqual({ status: 'ready' })
+    expect(await bodyOf(await fetch(`${app.url}/v1/models`))).toEqual({
+      object: 'list',
+      data: [
+        { id: 'overlap', object: 'model', owned_by: 'rerank-kit' },
+        { id: 'overlap-alias', object: 'model', owned_by: 'rerank-kit' },
+      ],
+    })
+    expect((await bodyOf(await fetch(`${app.url}/lb/stats`))).calls).toBeGreaterThan(0)
+    const missing = await fetch(`${app.url}/nope`, {
+      headers: { 'x-request-id': `bad id ${'x'.repeat(200)}` },
+    })
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    app.reranker.isReady = false
+    const loading = await fetch(`${app.url}/ready`)
+    expect(loading.status).toBe(503)
+    expect(loading.headers.get('retry-after')).toBe('1')
+    app.reranker.isReady = true
+  })
+})
+
+describe('auth, deadlines and disconnects', () => {
+  it('keys by Bearer or x-api-key; the same 401 whatever the key; /health stays public', async () => {
+    const app = await listen({ apiKeys: ['key-one', 'key-two'] })
+    try {
+      const noKey = await post(`${app.url}/v1/rerank`, { query, documents })
+      const wrongKey = await post(
+        `${app.url}/v1/rerank`,
+        { query, documents },
+        { authorization: 'Bearer key-on' },
+      )
+      expect(noKey.status).toBe(401)
+      expect(wrongKey.status).toBe(401)
+      expect(await noKey.text()).toBe(await wrongKey.text())
+      expect(noKey.headers.get('www-authenticate')).toBe('Bearer')
+      expect(
+        (await post(`${app.url}/v1/rerank`, { query, documents }, { authorization: 'Bearer key-two' }))
+          .status,
+      ).toBe(200)
+      expect(
+        (await post(`${app.url}/v1/rerank`, { query, documents }, { 'x-api-key': 'key-one' })).status,
+      ).toBe(200)
+      expect((await fetch(`${app.url}/health`)).status).toBe(200)
+      expect((await fetch(`${app.url}/v1/models`)).status).toBe(401)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('a request past its deadline is 504 and its work is aborted', async () => {
+    const app = await listen({ requestTimeoutMs: 50 })
+    app.reranker.delayMs = 2000
+    try {
+      const started = performance.now()
+      const response = await post(`${app.url}/v1/rerank`, { query, documents })
+      expect(response.status).toBe(504)
+      expect(performance.now() - started).toBeLessThan(1000)
+      expect(await bodyOf(response)).toEqual({ message: 'No answer within 50 ms' })
+      expect(app.reranker.calls.at(-1)?.signal?.aborted).toBe(true)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('a client that disconnects aborts its work', async () => {
+    const app = await listen({})
+    app.reranker.delayMs = 5000
+    try {
+      const controller = new AbortController()
+      const pending = post(`${app.url}/rerank`, { query, documents }).catch((error: unknown) => error)
+      void pending
+      const request = fetch(`${app.url}/rerank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, documents }),
+        signal: controller.signal,
+      }).catch((error: unknown) => error)
+      while (app.reranker.calls.length < 2) await new Promise((resolve) => setTimeout(resolve, 5))
+      controller.abort()
+      await request
+      const signal = app.reranker.calls[1]!.signal!
+      for (let i = 0; i < 100 && !signal.aborted; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(signal.aborted).toBe(true)
+      expect(app.reranker.calls[0]!.signal!.aborted).toBe(false)
+    } finally {
+      app.server.closeAllConnections()
+      await app.close()
+    }
+  })
+})
