@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { Logger } from '@rerank-kit/protocol'
-import { qwen3RerankerTemplate, RerankError } from '@rerank-kit/protocol'
+import { mxbaiRerankV2Template, qwen3RerankerTemplate, RerankError } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalReranker } from './local-reranker'
 import { fixturesDir, referenceScorer, sigmoid } from './test-support/reference-scorer'
@@ -211,6 +211,34 @@ describe('decoder reranker (tiny-qwen3-reranker)', () => {
     expect(ids).toHaveLength(160)
     const logit = await reference.decoderLogitOf(ids, qwen3RerankerTemplate)
     expect(Math.abs(result!.score - sigmoid(logit))).toBeLessThan(1e-6)
+  })
+
+  it('runs the mxbai-rerank-v2 template and its 0/1 answers when the family says so', async () => {
+    // The same tiny causal LM, driven as mxbai-rerank-v2: its prompt, and p("1") from the "1"/"0" logits.
+    const mxbai = await LocalReranker.create({
+      models: [
+        { model: fixture('tiny-qwen3-reranker'), family: 'mxbai-rerank-v2', maxLength: 512, workers: 1 },
+      ],
+    })
+    try {
+      for (const instruction of [undefined, 'Prefer physics']) {
+        const response = await mxbai.rerank({
+          query,
+          documents: documents.slice(0, 3),
+          ...(instruction && { instruction }),
+        })
+        for (const result of response.results) {
+          const template = {
+            ...mxbaiRerankV2Template,
+            head: (q: string) => mxbaiRerankV2Template.head(q, instruction),
+          }
+          const logit = await reference.decoderLogit(template, query, documents[result.index]!)
+          expect(Math.abs(result.score - sigmoid(logit))).toBeLessThan(1e-6)
+        }
+      }
+    } finally {
+      await mxbai.close()
+    }
   })
 
   it('is batch invariant', async () => {
