@@ -1,2 +1,68 @@
-// Placeholder until this package is implemented.
-export {}
+import { type Logger, RerankError } from '@rerank-kit/protocol'
+import {
+  createRerankHandler,
+  type RerankHandlerOptions,
+  rerankRoutePaths,
+  toPlainRequest,
+} from '@rerank-kit/server'
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+export interface RerankPluginOptions extends RerankHandlerOptions {
+  /** Close the reranker when Fastify closes (set it when the plugin owns the reranker). */
+  closeReranker?: boolean
+}
+
+/** Fastify's pino logger takes fields first; ours passes the message first. */
+function fromPino(log: FastifyBaseLogger): Logger {
+  return {
+    debug: (message, fields) => log.debug(fields ?? {}, message),
+    info: (message, fields) => log.info(fields ?? {}, message),
+    warn: (message, fields) => log.warn(fields ?? {}, message),
+    error: (message, fields) => log.error(fields ?? {}, message),
+  }
+}
+
+const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options) => {
+  // Fastify applies the register prefix itself; the handler sees paths relative to it.
+  const handler = createRerankHandler({
+    ...options,
+    prefix: '',
+    logger: options.logger ?? fromPino(instance.log),
+  })
+  // Bodies reach the handler as raw bytes, so content type, JSON and size errors are answered like on every
+  // other server, in the route family's format. Scoped to this plugin: the app's parsers are untouched.
+  const bodyLimit = options.limits?.maxBodyBytes ?? 10 * 2 ** 20
+  instance.removeAllContentTypeParsers()
+  instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
+    done(null, body),
+  )
+  const serve = async (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown) => {
+    const plain = await toPlainRequest(request.raw, reply.raw, request.body)
+    const path = request.url.slice(instance.prefix.length)
+    const response = await handler({ ...plain, path, ...(bodyError === undefined ? {} : { bodyError }) })
+    const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)
+    return reply.code(response.status).headers(response.headers).send(text)
+  }
+  // Fastify rejects an oversized body before our route runs; answer it with the same words as other servers.
+  instance.setErrorHandler((error, request, reply) =>
+    serve(
+      request,
+      reply,
+      (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? new RerankError('payload_too_large', `Request body is over the limit of ${bodyLimit} bytes`)
+        : error,
+    ),
+  )
+  for (const url of rerankRoutePaths.post) instance.post(url, (request, reply) => serve(request, reply))
+  for (const url of rerankRoutePaths.get) instance.get(url, (request, reply) => serve(request, reply))
+  if (options.closeReranker) {
+    instance.addHook('onClose', async () => {
+      await (options.reranker as { close?: () => Promise<void> }).close?.()
+    })
+  }
+}
+
+/** `app.register(rerankPlugin, { reranker, prefix: '/reranker' })`. Encapsulated: the app's own hooks,
+ * parsers and routes are not touched. */
+export const rerankPlugin = fp(plugin, { name: '@rerank-kit/fastify', fastify: '5.x', encapsulate: true })

@@ -33,13 +33,23 @@ const rerankRoutes: Readonly<Record<string, RerankFormat>> = {
 
 const defaultMaxBodyBytes = 10 * 2 ** 20
 
+/** Every route, relative to the prefix: adapters register exactly these and leave the rest to the host app. */
+export const rerankRoutePaths = {
+  post: Object.keys(rerankRoutes),
+  get: ['/health', '/ready', '/v1/models', '/stats', '/lb/stats'],
+} as const
+
+export interface RerankHandler {
+  (request: PlainRequest): Promise<PlainResponse>
+  /** True when a path (query string allowed) is one of this handler's routes under its prefix. */
+  handles(path: string): boolean
+}
+
 /**
  * One framework-neutral handler: a plain request in, a plain response out. Adapters translate; every rule
  * (routes, auth, limits, deadlines, error formats) lives here once.
  */
-export function createRerankHandler(
-  options: RerankHandlerOptions,
-): (request: PlainRequest) => Promise<PlainResponse> {
+export function createRerankHandler(options: RerankHandlerOptions): RerankHandler {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const logger = options.logger ?? silentLogger
   const publicRoutes = new Set(options.publicRoutes ?? ['/health'])
@@ -101,11 +111,16 @@ export function createRerankHandler(
     throw new RerankError('not_found', `No route ${method} ${prefix}${path}`)
   }
 
-  return async (request) => {
+  const relative = (path: string) => {
+    const pathOnly = path.split('?', 1)[0]!
+    return pathOnly.startsWith(prefix) ? pathOnly.slice(prefix.length) || '/' : pathOnly
+  }
+  const known = new Set<string>([...rerankRoutePaths.post, ...rerankRoutePaths.get])
+
+  const handle = async (request: PlainRequest): Promise<PlainResponse> => {
     const started = performance.now()
     const requestId = requestIdOf(request.headers)
-    const pathOnly = request.path.split('?', 1)[0]!
-    const path = pathOnly.startsWith(prefix) ? pathOnly.slice(prefix.length) || '/' : pathOnly
+    const path = relative(request.path)
     const format = rerankRoutes[path] ?? nativeFormat
     let response: PlainResponse
     try {
@@ -137,4 +152,5 @@ export function createRerankHandler(
     response.headers['server-timing'] = `total;dur=${elapsed.toFixed(1)}`
     return response
   }
+  return Object.assign(handle, { handles: (path: string) => known.has(relative(path)) })
 }

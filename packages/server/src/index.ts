@@ -1,4 +1,5 @@
-export { createRerankHandler } from './create-rerank-handler'
+export { createRerankHandler, type RerankHandler, rerankRoutePaths } from './create-rerank-handler'
+export { createFetchHandler } from './fetch-handler'
 export type { PlainRequest, PlainResponse, RerankHandlerOptions, ServedReranker } from './handler-types'
 export {
   createNodeListener,

@@ -5,48 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRerankHandler } from './create-rerank-handler'
 import type { RerankHandlerOptions } from './handler-types'
 import { createNodeListener } from './node-http'
+import { OverlapReranker } from './test-support/overlap-reranker'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the assertions
 const bodyOf = async (response: Response): Promise<any> => response.json()
 
-// The handler behind a real node:http server on port 0, called with fetch. The reranker here is a small
-// deterministic one (share of query words found in the document), so every score is known exactly.
-
-function overlap(query: string, document: string): number {
-  const words = query.toLowerCase().split(/\W+/).filter(Boolean)
-  const text = document.toLowerCase()
-  return words.filter((word) => text.includes(word)).length / words.length
-}
-
-class OverlapReranker implements Reranker {
-  readonly modelNames = ['overlap', 'overlap-alias']
-  isReady = true
-  calls: { request: RerankRequest; signal?: AbortSignal }[] = []
-  delayMs = 0
-  async rerank(request: RerankRequest, options: { signal?: AbortSignal } = {}): Promise<RerankResponse> {
-    this.calls.push({ request, ...(options.signal && { signal: options.signal }) })
-    if (this.delayMs > 0) {
-      await new Promise((resolve, reject) => {
-        const timer = setTimeout(resolve, this.delayMs)
-        options.signal?.addEventListener('abort', () => {
-          clearTimeout(timer)
-          reject(options.signal!.reason)
-        })
-      })
-    }
-    const scores = request.documents.map((doc) =>
-      overlap(request.query, typeof doc === 'string' ? doc : (doc.text ?? '')),
-    )
-    return {
-      model: request.model ?? 'overlap',
-      results: rankScores(request, scores),
-      usage: { totalTokens: 42 },
-    }
-  }
-  stats() {
-    return { calls: this.calls.length }
-  }
-}
+// The handler behind a real node:http server on port 0, called with fetch, with a deterministic reranker
+// (share of query words found in the document) so every score is known exactly.
 
 async function listen(options: Omit<RerankHandlerOptions, 'reranker'>, reranker = new OverlapReranker()) {
   const server: Server = createServer(

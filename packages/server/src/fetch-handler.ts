@@ -1,0 +1,67 @@
+import { RerankError } from '@rerank-kit/protocol'
+import type { RerankHandler } from './create-rerank-handler'
+
+/** Reads a fetch body up to `maxBytes`, stopping at once past it. */
+async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length'))
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new RerankError(
+      'payload_too_large',
+      `Request body is ${declared} bytes, over the limit of ${maxBytes}`,
+    )
+  }
+  if (!request.body) return new Uint8Array(0)
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel()
+      throw new RerankError('payload_too_large', `Request body is over the limit of ${maxBytes} bytes`)
+    }
+    chunks.push(value)
+  }
+  const body = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    body.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return body
+}
+
+/**
+ * The handler as a fetch-API function (Request -> Response) for Hono, Bun, Deno, Next route handlers and
+ * other fetch-based servers. The request's own signal carries the client's disconnect.
+ */
+export function createFetchHandler(handler: RerankHandler, options: { maxBodyBytes?: number } = {}) {
+  const maxBodyBytes = options.maxBodyBytes ?? 10 * 2 ** 20
+  return async (request: Request): Promise<Response> => {
+    const url = new URL(request.url)
+    let body: Uint8Array | undefined
+    let bodyError: unknown
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      try {
+        body = await readLimited(request, maxBodyBytes)
+      } catch (error) {
+        bodyError = error
+      }
+    }
+    const plain = await handler({
+      method: request.method,
+      path: url.pathname + url.search,
+      headers: Object.fromEntries(request.headers),
+      body,
+      signal: request.signal,
+      ...(bodyError === undefined ? {} : { bodyError }),
+    })
+    const text = typeof plain.body === 'string' ? plain.body : JSON.stringify(plain.body)
+    return new Response(request.method === 'HEAD' ? null : text, {
+      status: plain.status,
+      headers: plain.headers,
+    })
+  }
+}
