@@ -14,6 +14,9 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@rerank-kit/source'] } },
   test: {
+    // Model tests share 2 cores with every other test file; 5 s (vitest's default) is too tight under load.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       ...[...workspaceDirs('packages'), ...workspaceDirs('examples')].map((root) => ({

@@ -388,7 +388,7 @@ describe('serving several models, devices, and the lifecycle', () => {
       models: [{ model: fixture('tiny-bert-reranker'), workers: 1 }],
     })
     try {
-      const many = Array.from({ length: 4000 }, (_, i) => `${documents[i % 4]} and item ${i} `.repeat(4))
+      const many = Array.from({ length: 2500 }, (_, i) => `${documents[i % 4]} and item ${i} `.repeat(4))
       let ticks = 0
       let worstGap = 0
       let last = performance.now()

@@ -1,23 +1,12 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import express from 'express'
 import { describe, expect, it } from 'vitest'
 import { describeAdapter } from '../../server/src/test-support/adapter-spec'
+import { listening } from '../../server/src/test-support/listening'
 import { OverlapReranker } from '../../server/src/test-support/overlap-reranker'
 import { rerankRouter } from './index'
 
-async function listen(app: express.Express) {
-  const server: Server = await new Promise((resolve) => {
-    const started = app.listen(0, '127.0.0.1', () => resolve(started))
-  })
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    },
-  }
-}
+const listen = (app: express.Express) => listening(createServer(app))
 
 describeAdapter(
   'express',

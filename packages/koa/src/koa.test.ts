@@ -1,7 +1,7 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import Koa from 'koa'
 import { describeAdapter } from '../../server/src/test-support/adapter-spec'
+import { listening } from '../../server/src/test-support/listening'
 import { rerankMiddleware } from './index'
 
 describeAdapter(
@@ -22,16 +22,7 @@ describeAdapter(
       }
       await next()
     })
-    const server: Server = await new Promise((resolve) => {
-      const started = app.listen(0, '127.0.0.1', () => resolve(started))
-    })
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: async () => {
-        server.closeAllConnections()
-        await new Promise((resolve) => server.close(resolve))
-      },
-    }
+    return listening(createServer(app.callback()))
   },
   { hostRoutes: true },
 )

@@ -1,26 +1,15 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import { Readable } from 'node:stream'
 import { createRerankHandler } from './create-rerank-handler'
 import { createFetchHandler } from './fetch-handler'
 import { createNodeListener } from './node-http'
-import { describeAdapter, type MountedApp } from './test-support/adapter-spec'
-
-async function serve(server: Server): Promise<MountedApp> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    },
-  }
-}
+import { describeAdapter } from './test-support/adapter-spec'
+import { listening } from './test-support/listening'
 
 describeAdapter(
   'node:http',
   (options) =>
-    serve(
+    listening(
       createServer(
         createNodeListener(createRerankHandler({ ...options, prefix: '/reranker' }), options.limits),
       ),
@@ -36,7 +25,7 @@ describeAdapter(
       createRerankHandler({ ...options, prefix: '/reranker' }),
       options.limits,
     )
-    return serve(
+    return listening(
       createServer(async (req, res) => {
         const controller = new AbortController()
         res.on('close', () => {

@@ -15,6 +15,7 @@ import {
 } from '@rerank-kit/protocol'
 import { apiKeyMatches, presentedKey } from './api-keys'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
+import { HttpMetrics } from './metrics'
 import { headerValue, requestIdOf } from './request-headers'
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): PlainResponse => ({
@@ -36,7 +37,7 @@ const defaultMaxBodyBytes = 10 * 2 ** 20
 /** Every route, relative to the prefix: adapters register exactly these and leave the rest to the host app. */
 export const rerankRoutePaths = {
   post: Object.keys(rerankRoutes),
-  get: ['/health', '/ready', '/v1/models', '/stats', '/lb/stats'],
+  get: ['/health', '/ready', '/v1/models', '/stats', '/lb/stats', '/metrics'],
 } as const
 
 export interface RerankHandler {
@@ -106,6 +107,12 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         case '/stats':
         case '/lb/stats':
           return json(200, reranker.stats?.() ?? {})
+        case '/metrics':
+          return {
+            status: 200,
+            headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+            body: metrics.render(reranker.stats?.()),
+          }
       }
     }
     throw new RerankError('not_found', `No route ${method} ${prefix}${path}`)
@@ -116,6 +123,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     return pathOnly.startsWith(prefix) ? pathOnly.slice(prefix.length) || '/' : pathOnly
   }
   const known = new Set<string>([...rerankRoutePaths.post, ...rerankRoutePaths.get])
+  const metrics = new HttpMetrics()
 
   const handle = async (request: PlainRequest): Promise<PlainResponse> => {
     const started = performance.now()
@@ -147,6 +155,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
     }
     const elapsed = performance.now() - started
+    metrics.record(known.has(path) ? path : 'other', response.status, elapsed / 1000)
     response.headers['x-request-id'] = requestId
     response.headers['x-response-time'] = `${elapsed.toFixed(1)}ms`
     response.headers['server-timing'] = `total;dur=${elapsed.toFixed(1)}`

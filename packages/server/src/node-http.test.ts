@@ -160,6 +160,34 @@ describe('rerank routes over node:http', () => {
   })
 })
 
+describe('/metrics', () => {
+  it('exports request counters, latency histograms and the reranker stats in Prometheus text', async () => {
+    const reranker = Object.assign(new OverlapReranker(), {
+      stats: () => ({ 'mini "lm"': { pairs: 12, latencyMs: { p50: 3.5 }, provider: 'cpu' }, uptime: 7 }),
+    })
+    const app = await listen({}, reranker)
+    try {
+      await post(`${app.url}/rerank`, { query, documents })
+      await post(`${app.url}/rerank`, { query: '', documents })
+      await fetch(`${app.url}/some/secret/path`)
+      const response = await fetch(`${app.url}/metrics`)
+      expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
+      const lines = (await response.text()).split('\n')
+      expect(lines).toContain('rerank_kit_http_requests_total{route="/rerank",status="200"} 1')
+      expect(lines).toContain('rerank_kit_http_requests_total{route="/rerank",status="400"} 1')
+      expect(lines).toContain('rerank_kit_http_requests_total{route="other",status="404"} 1')
+      expect(lines).toContain('rerank_kit_http_request_duration_seconds_count{route="/rerank"} 2')
+      expect(lines).toContain('rerank_kit_http_request_duration_seconds_bucket{route="/rerank",le="+Inf"} 2')
+      expect(lines).toContain('rerank_kit_model_pairs{model="mini \\"lm\\""} 12')
+      expect(lines).toContain('rerank_kit_model_latency_ms_p50{model="mini \\"lm\\""} 3.5')
+      expect(lines).toContain('rerank_kit_uptime 7')
+      expect(lines.join('\n')).not.toContain('secret')
+    } finally {
+      await app.close()
+    }
+  })
+})
+
 describe('auth, deadlines and disconnects', () => {
   it('keys by Bearer or x-api-key; the same 401 whatever the key; /health stays public', async () => {
     const app = await listen({ apiKeys: ['key-one', 'key-two'] })

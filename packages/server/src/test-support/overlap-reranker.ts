@@ -13,7 +13,8 @@ export class OverlapReranker implements Reranker {
   static score(query: string, document: string): number {
     const words = query.toLowerCase().split(/\W+/).filter(Boolean)
     const text = document.toLowerCase()
-    return words.filter((word) => text.includes(word)).length / words.length
+    // A query without words matches nothing (and must not score 0/0 = NaN).
+    return words.length === 0 ? 0 : words.filter((word) => text.includes(word)).length / words.length
   }
 
   async rerank(request: RerankRequest, options: { signal?: AbortSignal } = {}): Promise<RerankResponse> {
