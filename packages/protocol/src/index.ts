@@ -57,6 +57,7 @@ export { isJsonContentType, parseJsonBody } from './http/json-body'
 export type { HeaderLookup } from './http/retry-after'
 export { parseRetryAfter, retryAfterSeconds } from './http/retry-after'
 export { type Logger, silentLogger } from './logger'
+export { rerankOpenApiDocument } from './openapi'
 export type { DecoderPromptTemplate, DecoderTemplateName } from './prompt-templates'
 export {
   decoderTemplates,

@@ -11,9 +11,11 @@ import {
   parseJsonBody,
   RerankError,
   type RerankFormat,
+  rerankOpenApiDocument,
   silentLogger,
 } from '@rerank-kit/protocol'
 import { apiKeyMatches, presentedKey } from './api-keys'
+import { docsPage } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
 import { HttpMetrics } from './metrics'
 import { headerValue, requestIdOf } from './request-headers'
@@ -37,7 +39,7 @@ const defaultMaxBodyBytes = 10 * 2 ** 20
 /** Every route, relative to the prefix: adapters register exactly these and leave the rest to the host app. */
 export const rerankRoutePaths = {
   post: Object.keys(rerankRoutes),
-  get: ['/health', '/ready', '/v1/models', '/stats', '/lb/stats', '/metrics'],
+  get: ['/health', '/ready', '/v1/models', '/stats', '/lb/stats', '/metrics', '/openapi.json', '/docs'],
 } as const
 
 export interface RerankHandler {
@@ -107,6 +109,10 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         case '/stats':
         case '/lb/stats':
           return json(200, reranker.stats?.() ?? {})
+        case '/openapi.json':
+          return json(200, openApi)
+        case '/docs':
+          return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: docsPage }
         case '/metrics':
           return {
             status: 200,
@@ -124,6 +130,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   }
   const known = new Set<string>([...rerankRoutePaths.post, ...rerankRoutePaths.get])
   const metrics = new HttpMetrics()
+  const openApi = rerankOpenApiDocument({ prefix })
 
   const handle = async (request: PlainRequest): Promise<PlainResponse> => {
     const started = performance.now()

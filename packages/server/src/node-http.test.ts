@@ -188,6 +188,43 @@ describe('/metrics', () => {
   })
 })
 
+describe('/openapi.json and /docs', () => {
+  it('documents every route from the parsing schemas, and serves a self-contained page', async () => {
+    const app = await listen({ prefix: '/reranker' })
+    try {
+      const doc = await bodyOf(await fetch(`${app.url}/reranker/openapi.json`))
+      expect(doc.openapi).toBe('3.1.0')
+      expect(Object.keys(doc.paths)).toEqual([
+        '/reranker/rerank',
+        '/reranker/v1/rerank',
+        '/reranker/v2/rerank',
+        '/reranker/api/v1/rerank',
+        '/reranker/health',
+        '/reranker/ready',
+        '/reranker/v1/models',
+        '/reranker/stats',
+        '/reranker/metrics',
+      ])
+      const v1 = doc.paths['/reranker/v1/rerank'].post
+      const schema = v1.requestBody.content['application/json'].schema
+      expect(schema.required).toEqual(['query'])
+      expect(schema.properties.top_n.anyOf[0]).toMatchObject({ type: 'integer', minimum: 1 })
+      expect(v1.responses['400'].content['application/json'].schema.required).toEqual(['message'])
+      expect(
+        doc.paths['/reranker/api/v1/rerank'].post.responses['400'].content['application/json'].schema
+          .required,
+      ).toEqual(['detail'])
+      const page = await fetch(`${app.url}/reranker/docs`)
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      const html = await page.text()
+      expect(html).toContain("fetch('./openapi.json')")
+      expect(html).not.toMatch(/src="http|href="http/)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
 describe('auth, deadlines and disconnects', () => {
   it('keys by Bearer or x-api-key; the same 401 whatever the key; /health stays public', async () => {
     const app = await listen({ apiKeys: ['key-one', 'key-two'] })

@@ -1,0 +1,117 @@
+import { z } from 'zod'
+import { cohereFormat, cohereV2Format } from './formats/cohere/cohere-format'
+import type { RerankFormat } from './formats/format'
+import { jinaFormat } from './formats/jina/jina-format'
+import { nativeFormat } from './formats/native/native-format'
+
+interface RouteDoc {
+  path: string
+  format: RerankFormat
+  summary: string
+  error: Record<string, unknown>
+}
+
+const routes: RouteDoc[] = [
+  {
+    path: '/rerank',
+    format: nativeFormat,
+    summary: 'Rerank (native: every option, documents returned by default)',
+    error: {
+      type: 'object',
+      properties: {
+        error: {
+          type: 'object',
+          properties: { code: { type: 'string' }, message: { type: 'string' }, param: { type: 'string' } },
+          required: ['code', 'message'],
+        },
+      },
+      required: ['error'],
+    },
+  },
+  {
+    path: '/v1/rerank',
+    format: cohereFormat,
+    summary: 'Rerank (Cohere v1, answering the Cohere + Jina superset)',
+    error: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  },
+  {
+    path: '/v2/rerank',
+    format: cohereV2Format,
+    summary: 'Rerank (Cohere v2)',
+    error: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  },
+  {
+    path: '/api/v1/rerank',
+    format: jinaFormat,
+    summary: 'Rerank (Jina, documents returned by default)',
+    error: { type: 'object', properties: { detail: { type: 'string' } }, required: ['detail'] },
+  },
+]
+
+const errorStatuses: Record<string, string> = {
+  '400': 'Invalid request (the body, a field, or the content type)',
+  '401': 'Missing or wrong API key',
+  '404': 'Unknown model (the message lists the served models)',
+  '413': 'Body, document count or length over the limits',
+  '429': 'Rate limited (Retry-After)',
+  '503': 'Overloaded or not ready (Retry-After)',
+  '504': 'No answer within the deadline',
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >
+  return rest
+}
+
+const json = (schema: Record<string, unknown>) => ({ 'application/json': { schema } })
+
+/**
+ * The OpenAPI 3.1 document of the rerank routes, generated from the same zod schemas that parse requests,
+ * so the documentation cannot drift from what the server accepts.
+ */
+export function rerankOpenApiDocument(options: { prefix?: string; title?: string; version?: string } = {}) {
+  const prefix = (options.prefix ?? '').replace(/\/+$/, '')
+  const paths: Record<string, unknown> = {}
+  for (const route of routes) {
+    const responses: Record<string, unknown> = {
+      '200': {
+        description: 'Results sorted by relevance',
+        content: json(jsonSchema(route.format.responseSchema, 'output')),
+      },
+    }
+    for (const [status, description] of Object.entries(errorStatuses)) {
+      responses[status] = { description, content: json(route.error) }
+    }
+    paths[`${prefix}${route.path}`] = {
+      post: {
+        summary: route.summary,
+        operationId: `rerank${route.format.name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
+        requestBody: { required: true, content: json(jsonSchema(route.format.requestSchema, 'input')) },
+        responses,
+        security: [{ bearer: [] }, { apiKey: [] }, {}],
+      },
+    }
+  }
+  const text = (description: string) => ({
+    get: { summary: description, responses: { '200': { description } } },
+  })
+  paths[`${prefix}/health`] = text('Liveness')
+  paths[`${prefix}/ready`] = text('Readiness (503 until the models are loaded)')
+  paths[`${prefix}/v1/models`] = text('Served models')
+  paths[`${prefix}/stats`] = text('Engine or router statistics')
+  paths[`${prefix}/metrics`] = text('Prometheus metrics')
+  return {
+    openapi: '3.1.0',
+    info: { title: options.title ?? 'rerank-kit', version: options.version ?? '0.0.0' },
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+      },
+    },
+  }
+}
