@@ -13,7 +13,9 @@ function commandLine(marker: string): string {
 
 describe('README set-up commands', () => {
   it('has a start command and a test command', () => {
-    expect(commandLine('start the standalone server')).toBe('corepack enable && pnpm install && pnpm start')
+    expect(commandLine('start the standalone server')).toBe(
+      'corepack enable && pnpm install && pnpm start --model-path fixtures/models/tiny-bert-reranker',
+    )
     expect(commandLine('lint, typecheck')).toBe('corepack enable && pnpm install && pnpm test')
   })
 

@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Reranker, type RerankRequest, type RerankResponse, rankScores } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRerankHandler } from './create-rerank-handler'
 import type { RerankHandlerOptions } from './handler-types'

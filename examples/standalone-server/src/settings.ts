@@ -1,0 +1,151 @@
+import { existsSync, readFileSync } from 'node:fs'
+
+/**
+ * The seed's RERANKER_* settings, with its names. Each comes from (last wins) the defaults, a `.env` file, the
+ * environment, then command-line flags (`--port 8080`, `--model-path ./m`, `--use-offline-mode`). Anything
+ * unknown or invalid stops the start with a message naming it.
+ */
+export interface Settings {
+  host: string
+  port: number
+  /** Inference worker threads (the seed's uvicorn workers had no other useful meaning here). */
+  workers: number | undefined
+  /** The hub id to serve, and the model's name in requests (default: MODEL_PATH's folder name, else a MiniLM). */
+  modelName: string | undefined
+  modelPath: string | undefined
+  modelCacheDir: string
+  useOfflineMode: boolean
+  maxLength: number | undefined
+  batchSize: number
+  device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml'
+  useFp16: boolean
+  apiKeys: string[]
+  logLevel: 'debug' | 'info' | 'warn' | 'error'
+  loadBalancerEnabled: boolean
+  configPath: string
+}
+
+type Parse = (raw: string) => unknown
+
+const text: Parse = (raw) => raw
+const integer =
+  (min: number): Parse =>
+  (raw) => {
+    const value = Number(raw)
+    if (!/^\d+$/.test(raw.trim()) || value < min) throw new Error(`expected an integer >= ${min}`)
+    return value
+  }
+const boolean: Parse = (raw) => {
+  const value = raw.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(value)) return true
+  if (['false', '0', 'no', 'off', ''].includes(value)) return false
+  throw new Error('expected true or false')
+}
+const oneOf =
+  (...choices: string[]): Parse =>
+  (raw) => {
+    // The seed said "mps" for Apple GPUs; onnxruntime's provider for them is CoreML.
+    const value = raw.trim().toLowerCase() === 'mps' ? 'coreml' : raw.trim().toLowerCase()
+    if (!choices.includes(value)) throw new Error(`expected one of ${choices.join(', ')}`)
+    return value
+  }
+const keys: Parse = (raw) =>
+  raw
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean)
+
+const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback: unknown }> = {
+  HOST: { key: 'host', parse: text, fallback: '0.0.0.0' },
+  PORT: { key: 'port', parse: integer(0), fallback: 8000 },
+  WORKERS: { key: 'workers', parse: integer(1), fallback: undefined },
+  MODEL_NAME: { key: 'modelName', parse: text, fallback: undefined },
+  MODEL_PATH: { key: 'modelPath', parse: text, fallback: undefined },
+  MODEL_CACHE_DIR: { key: 'modelCacheDir', parse: text, fallback: './models' },
+  USE_OFFLINE_MODE: { key: 'useOfflineMode', parse: boolean, fallback: false },
+  MAX_LENGTH: { key: 'maxLength', parse: integer(8), fallback: undefined },
+  BATCH_SIZE: { key: 'batchSize', parse: integer(1), fallback: 32 },
+  DEVICE: { key: 'device', parse: oneOf('auto', 'cpu', 'cuda', 'dml', 'coreml'), fallback: 'auto' },
+  // The seed defaulted to fp16, which helps GPUs and slows CPUs: here it is opt-in.
+  USE_FP16: { key: 'useFp16', parse: boolean, fallback: false },
+  API_KEY: { key: 'apiKeys', parse: keys, fallback: [] },
+  LOG_LEVEL: { key: 'logLevel', parse: oneOf('debug', 'info', 'warn', 'warning', 'error'), fallback: 'info' },
+  LOAD_BALANCER_ENABLED: { key: 'loadBalancerEnabled', parse: boolean, fallback: false },
+  CONFIG_PATH: { key: 'configPath', parse: text, fallback: './reranker_config.yaml' },
+}
+
+export class SettingsError extends Error {}
+
+/** `KEY=value` lines; `#` comments and blank lines skipped, optional quotes removed. */
+export function parseDotEnv(content: string): Record<string, string> {
+  const values: Record<string, string> = {}
+  for (const line of content.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line)
+    if (!match || line.trim().startsWith('#')) continue
+    values[match[1]!] = match[2]!.replace(/^(['"])(.*)\1$/, '$2')
+  }
+  return values
+}
+
+function flagsToSettings(argv: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') continue // package managers pass it through from `pnpm start -- --port 1`
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg)
+    if (!match) throw new SettingsError(`Unexpected argument "${arg}" (flags look like --port 8080)`)
+    const name = match[1]!.toUpperCase().replaceAll('-', '_')
+    if (!(name in definitions)) throw new SettingsError(`Unknown flag --${match[1]}`)
+    const next = argv[i + 1]
+    if (match[2] !== undefined) {
+      values[name] = match[2]
+    } else if (next !== undefined && !next.startsWith('--')) {
+      values[name] = next
+      i++
+    } else {
+      values[name] = 'true' // a bare flag: --use-offline-mode
+    }
+  }
+  return values
+}
+
+export function loadSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  argv: readonly string[],
+  dotEnvPath = '.env',
+): Settings {
+  const fromFile = existsSync(dotEnvPath) ? parseDotEnv(readFileSync(dotEnvPath, 'utf8')) : {}
+  const layers: [string, Record<string, string | undefined>][] = [
+    [dotEnvPath, fromFile],
+    ['the environment', env],
+  ]
+  const raw: Record<string, { value: string; from: string }> = {}
+  for (const [from, values] of layers) {
+    for (const [name, value] of Object.entries(values)) {
+      if (!name.startsWith('RERANKER_') || value === undefined) continue
+      const setting = name.slice('RERANKER_'.length)
+      if (!(setting in definitions)) throw new SettingsError(`Unknown setting ${name} (from ${from})`)
+      raw[setting] = { value, from }
+    }
+  }
+  for (const [setting, value] of Object.entries(flagsToSettings(argv)))
+    raw[setting] = { value, from: 'the command line' }
+
+  const settings: Record<string, unknown> = {}
+  for (const [setting, definition] of Object.entries(definitions)) {
+    const given = raw[setting]
+    if (given === undefined) {
+      settings[definition.key] = definition.fallback
+      continue
+    }
+    try {
+      settings[definition.key] = definition.parse(given.value)
+    } catch (error) {
+      throw new SettingsError(
+        `Invalid RERANKER_${setting}="${given.value}" (from ${given.from}): ${(error as Error).message}`,
+      )
+    }
+  }
+  if (settings.logLevel === 'warning') settings.logLevel = 'warn'
+  return settings as unknown as Settings
+}
