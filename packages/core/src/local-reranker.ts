@@ -68,6 +68,11 @@ export class LocalReranker implements Reranker {
     return this.loaded && !this.closed
   }
 
+  /** True while some model's queue is (nearly) full and refuses new work at once: /ready reports it. */
+  get isSaturated(): boolean {
+    return [...new Set(this.engines.values())].some((engine) => engine.isSaturated)
+  }
+
   /** Served model names (aliases included), default first. */
   get modelNames(): string[] {
     return [...this.names]

@@ -105,6 +105,7 @@ export class ModelEngine {
     private readonly scheduler: BatchScheduler<PairItem>,
     private readonly stats: EngineStats,
     readonly resolved: ResolvedModel,
+    private readonly maxQueuedPairs: number,
   ) {}
 
   static async load(
@@ -149,11 +150,12 @@ export class ModelEngine {
         ? encodeEncoderPairs(request, tokenizer.encode, pairLayout!, maxLength, defaults)
         : encodeDecoderPrompts(request, tokenizer.encode, family.template, maxLength, defaults)
     const stats = new EngineStats()
+    const maxQueuedPairs = options.maxQueuedPairs ?? 32_000
     const scheduler = new BatchScheduler<PairItem>({
       maxBatchTokens: options.maxBatchTokens ?? 4096,
       maxBatchSize: options.maxBatchSize ?? 64,
       maxWaitMs: options.maxWaitMs ?? 2,
-      maxQueuedItems: options.maxQueuedPairs ?? 32_000,
+      maxQueuedItems: maxQueuedPairs,
       concurrency: workers,
       runBatch: (items) => pool.run(buildBatchTensors(items, layout)),
       onBatch: (batch) => {
@@ -170,7 +172,12 @@ export class ModelEngine {
       workers,
       maxLength,
     })
-    return new ModelEngine(name, family, maxLength, encode, pool, scheduler, stats, resolved)
+    return new ModelEngine(name, family, maxLength, encode, pool, scheduler, stats, resolved, maxQueuedPairs)
+  }
+
+  /** The queue is at 90% of its limit: new requests are likely to be refused. */
+  get isSaturated(): boolean {
+    return this.scheduler.queuedItems >= 0.9 * this.maxQueuedPairs
   }
 
   get provider(): string {

@@ -40,7 +40,12 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
   const serve = async (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown) => {
     const plain = await toPlainRequest(request.raw, reply.raw, request.body)
     const path = request.url.slice(instance.prefix.length)
-    const response = await handler({ ...plain, path, ...(bodyError === undefined ? {} : { bodyError }) })
+    const response = await handler({
+      ...plain,
+      path,
+      logger: fromPino(request.log),
+      ...(bodyError === undefined ? {} : { bodyError }),
+    })
     const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)
     return reply.code(response.status).headers(response.headers).send(text)
   }

@@ -15,6 +15,7 @@ import {
   silentLogger,
 } from '@rerank-kit/protocol'
 import { apiKeyMatches, presentedKey } from './api-keys'
+import { corsHeaders, preflightHeaders } from './cors'
 import { docsPage } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
 import { HttpMetrics } from './metrics'
@@ -98,9 +99,9 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         case '/health':
           return json(200, { status: 'ok' })
         case '/ready':
-          return reranker.isReady === false
-            ? json(503, { status: 'loading' }, { 'retry-after': '1' })
-            : json(200, { status: 'ready' })
+          if (reranker.isReady === false) return json(503, { status: 'loading' }, { 'retry-after': '1' })
+          if (reranker.isSaturated) return json(503, { status: 'saturated' }, { 'retry-after': '1' })
+          return json(200, { status: 'ready' })
         case '/v1/models':
           return json(200, {
             object: 'list',
@@ -137,7 +138,21 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     const requestId = requestIdOf(request.headers)
     const path = relative(request.path)
     const format = rerankRoutes[path] ?? nativeFormat
-    let response: PlainResponse
+    const log = request.logger ?? logger
+    const origin = headerValue(request.headers, 'origin')
+    const finish = (answer: PlainResponse): PlainResponse => {
+      const elapsed = performance.now() - started
+      metrics.record(known.has(path) ? path : 'other', answer.status, elapsed / 1000)
+      if (options.cors) Object.assign(answer.headers, corsHeaders(options.cors, origin))
+      answer.headers['x-request-id'] = requestId
+      answer.headers['x-response-time'] = `${elapsed.toFixed(1)}ms`
+      answer.headers['server-timing'] = `total;dur=${elapsed.toFixed(1)}`
+      return answer
+    }
+    if (options.cors && known.has(path) && request.method.toUpperCase() === 'OPTIONS') {
+      // A preflight carries no credentials: it is answered before auth, and only for our routes.
+      return finish({ status: 204, headers: preflightHeaders(options.cors, origin), body: '' })
+    }
     try {
       if (
         apiKeys.length > 0 &&
@@ -147,26 +162,21 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         // One answer whatever the key: nothing tells a wrong key from a missing one.
         throw new RerankError('unauthorized', 'A valid API key is required')
       }
-      response = await route(request, path)
+      return finish(await route(request, path))
     } catch (thrown) {
       const error = fromUnknown(thrown)
       if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {
-        logger.error('request failed', {
+        log.error('request failed', {
           requestId,
           path,
           code: error.code,
           error: String(error.cause ?? error.message),
         })
       }
-      response = errorResponse(error, format.formatError)
+      const response = errorResponse(error, format.formatError)
       if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
+      return finish(response)
     }
-    const elapsed = performance.now() - started
-    metrics.record(known.has(path) ? path : 'other', response.status, elapsed / 1000)
-    response.headers['x-request-id'] = requestId
-    response.headers['x-response-time'] = `${elapsed.toFixed(1)}ms`
-    response.headers['server-timing'] = `total;dur=${elapsed.toFixed(1)}`
-    return response
   }
   return Object.assign(handle, { handles: (path: string) => known.has(relative(path)) })
 }

@@ -11,6 +11,8 @@ export interface PlainRequest {
   bodyError?: unknown
   /** Fires when the client goes away: queued work for it is dropped. */
   signal?: AbortSignal
+  /** A per-request logger (Fastify's request.log); the handler's logger otherwise. */
+  logger?: Logger
 }
 
 export interface PlainResponse {
@@ -24,6 +26,8 @@ export interface PlainResponse {
 export interface ServedReranker extends Reranker {
   readonly modelNames?: readonly string[]
   readonly isReady?: boolean
+  /** True while the reranker refuses new work at once (its queue is full): /ready answers 503. */
+  readonly isSaturated?: boolean
   stats?(): unknown
 }
 
@@ -39,5 +43,7 @@ export interface RerankHandlerOptions {
   limits?: RerankRequestLimits & { maxBodyBytes?: number }
   /** A request that takes longer is answered 504 and its queued work dropped. */
   requestTimeoutMs?: number
+  /** Off by default. Allowed origins (`'*'` for any); preflight requests are answered without a key. */
+  cors?: { origins: readonly string[] | '*'; maxAgeSeconds?: number }
   logger?: Logger
 }

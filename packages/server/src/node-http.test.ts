@@ -224,6 +224,92 @@ describe('/openapi.json and /docs', () => {
   })
 })
 
+describe('CORS, unexpected errors and saturation', () => {
+  it('is off by default; when on, answers preflights without a key and allows only listed origins', async () => {
+    const plain = await listen({})
+    try {
+      const response = await post(
+        `${plain.url}/v1/rerank`,
+        { query, documents },
+        { origin: 'https://app.example' },
+      )
+      expect(response.headers.get('access-control-allow-origin')).toBeNull()
+      expect((await fetch(`${plain.url}/v1/rerank`, { method: 'OPTIONS' })).status).toBe(404)
+    } finally {
+      await plain.close()
+    }
+    const app = await listen({
+      apiKeys: ['k'],
+      cors: { origins: ['https://app.example'], maxAgeSeconds: 60 },
+    })
+    try {
+      const preflight = await fetch(`${app.url}/v1/rerank`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      })
+      expect(preflight.status).toBe(204)
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example')
+      expect(preflight.headers.get('access-control-allow-headers')).toBe(
+        'authorization, content-type, x-api-key, x-request-id',
+      )
+      expect(preflight.headers.get('access-control-max-age')).toBe('60')
+      const allowed = await post(
+        `${app.url}/v1/rerank`,
+        { query, documents },
+        { origin: 'https://app.example', 'x-api-key': 'k' },
+      )
+      expect(allowed.status).toBe(200)
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example')
+      const other = await post(
+        `${app.url}/v1/rerank`,
+        { query, documents },
+        { origin: 'https://evil.example', 'x-api-key': 'k' },
+      )
+      expect(other.headers.get('access-control-allow-origin')).toBeNull()
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('an unexpected error is a generic 500 in the family format, logged with the request id', async () => {
+    const lines: { message: string; fields?: Record<string, unknown> }[] = []
+    const record = (message: string, fields?: Record<string, unknown>) =>
+      void lines.push({ message, ...(fields && { fields }) })
+    const broken = Object.assign(new OverlapReranker(), {
+      rerank: async () => {
+        throw new TypeError('cannot read secretToken of undefined')
+      },
+    })
+    const app = await listen({ logger: { debug: record, info: record, warn: record, error: record } }, broken)
+    try {
+      const response = await post(`${app.url}/v1/rerank`, { query, documents }, { 'x-request-id': 'req-42' })
+      expect(response.status).toBe(500)
+      const text = await response.text()
+      expect(JSON.parse(text)).toEqual({ message: 'Internal server error' })
+      expect(text).not.toContain('secret')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]!.message).toBe('request failed')
+      expect(lines[0]!.fields).toMatchObject({ requestId: 'req-42', path: '/v1/rerank', code: 'internal' })
+      expect(String(lines[0]!.fields?.error)).toContain('cannot read secretToken')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('/ready is 503 while the reranker is saturated', async () => {
+    const reranker = Object.assign(new OverlapReranker(), { isSaturated: true })
+    const app = await listen({}, reranker)
+    try {
+      const response = await fetch(`${app.url}/ready`)
+      expect(response.status).toBe(503)
+      expect(await bodyOf(response)).toEqual({ status: 'saturated' })
+      expect(response.headers.get('retry-after')).toBe('1')
+    } finally {
+      await app.close()
+    }
+  })
+})
+
 describe('auth, deadlines and disconnects', () => {
   it('keys by Bearer or x-api-key; the same 401 whatever the key; /health stays public', async () => {
     const app = await listen({ apiKeys: ['key-one', 'key-two'] })
