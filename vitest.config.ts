@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 
 // Tests import workspace packages through the `@rerank-kit/source` export condition, so they run against
-// src/ and never need a build.
-const conditions = ['@rerank-kit/source', 'module', 'node', 'development|production']
+// src/ and never need a build. No "module" condition: it selects bundler-only builds (e.g. @smithy's dist-es,
+// with extensionless imports) that Node cannot load.
+const conditions = ['@rerank-kit/source', 'node', 'development|production']
 
 const workspaceDirs = (parent: string) =>
   readdirSync(parent, { withFileTypes: true })
