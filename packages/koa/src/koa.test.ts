@@ -1,7 +1,9 @@
 import { createServer } from 'node:http'
 import Koa from 'koa'
+import { describe, expect, it } from 'vitest'
 import { describeAdapter } from '../../server/src/test-support/adapter-spec'
 import { listening } from '../../server/src/test-support/listening'
+import { OverlapReranker } from '../../server/src/test-support/overlap-reranker'
 import { rerankMiddleware } from './index'
 
 describeAdapter(
@@ -26,3 +28,33 @@ describeAdapter(
   },
   { hostRoutes: true },
 )
+
+describe('koa behind a body parser', () => {
+  it('uses ctx.request.body when a parser already read the body', async () => {
+    const app = new Koa()
+    // What koa-bodyparser does: read and parse the JSON body, leaving the stream consumed.
+    app.use(async (ctx, next) => {
+      if (ctx.is('application/json')) {
+        const chunks: Buffer[] = []
+        for await (const chunk of ctx.req) chunks.push(chunk as Buffer)
+        ;(ctx.request as { body?: unknown }).body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      }
+      await next()
+    })
+    app.use(rerankMiddleware({ reranker: new OverlapReranker() }))
+    const server = await listening(createServer(app.callback()))
+    try {
+      const response = await fetch(`${server.url}/v1/rerank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'capital of France', documents: ['Paris is the capital of France.'] }),
+      })
+      expect(response.status).toBe(200)
+      expect(((await response.json()) as { results: unknown[] }).results).toEqual([
+        { index: 0, relevance_score: 1 },
+      ])
+    } finally {
+      await server.close()
+    }
+  })
+})

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { RerankError } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRerankHandler } from './create-rerank-handler'
 import type { RerankHandlerOptions } from './handler-types'
@@ -293,6 +294,28 @@ describe('CORS, unexpected errors and saturation', () => {
       expect(String(lines[0]!.fields?.error)).toContain('cannot read secretToken')
     } finally {
       await app.close()
+    }
+  })
+
+  it('overload and rate limits answer at once with Retry-After', async () => {
+    for (const [code, status] of [
+      ['overloaded', 503],
+      ['rate_limited', 429],
+    ] as const) {
+      const busy = Object.assign(new OverlapReranker(), {
+        rerank: async () => {
+          throw new RerankError(code, 'The queue is full (32000 pairs waiting)', { retryAfterMs: 1500 })
+        },
+      })
+      const app = await listen({}, busy)
+      try {
+        const response = await post(`${app.url}/v1/rerank`, { query, documents })
+        expect(response.status).toBe(status)
+        expect(response.headers.get('retry-after')).toBe('2')
+        expect(await bodyOf(response)).toEqual({ message: 'The queue is full (32000 pairs waiting)' })
+      } finally {
+        await app.close()
+      }
     }
   })
 
