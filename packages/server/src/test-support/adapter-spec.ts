@@ -159,3 +159,14 @@ export function describeAdapter(name: string, start: StartApp, options: { hostRo
     }
   })
 }
+
+/** One Cohere-format request through a mounted app (for adapter-specific set-ups such as body parsers). */
+export async function expectOneRerank(url: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'capital of France', documents: ['Paris is the capital of France.'] }),
+  })
+  expect(response.status).toBe(200)
+  expect((await bodyOf(response)).results).toEqual([{ index: 0, relevance_score: 1 }])
+}
