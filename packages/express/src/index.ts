@@ -1,5 +1,5 @@
 import type { RerankHandlerOptions } from '@rerank-kit/server'
-import { createRerankHandler, readBody, toPlainRequest, writePlainResponse } from '@rerank-kit/server'
+import { createRerankHandler, readPlainRequest, writePlainResponse } from '@rerank-kit/server'
 import { Router } from 'express'
 
 /**
@@ -9,22 +9,15 @@ import { Router } from 'express'
  */
 export function rerankRouter(options: RerankHandlerOptions): Router {
   const handler = createRerankHandler(options)
-  const maxBodyBytes = options.limits?.maxBodyBytes ?? 10 * 2 ** 20
   const router = Router()
   router.use(async (req, res, next) => {
     if (!handler.handles(req.url)) return next()
     try {
-      let body: unknown = req.body
-      let bodyError: unknown
-      if (body === undefined && req.method !== 'GET' && req.method !== 'HEAD') {
-        body = await readBody(req, maxBodyBytes).catch((error: unknown) => {
-          bodyError = error
-          res.once('finish', () => req.destroy())
-          return undefined
-        })
-      }
-      const plain = await toPlainRequest(req, res, body)
-      writePlainResponse(res, await handler(bodyError === undefined ? plain : { ...plain, bodyError }))
+      const plain = await readPlainRequest(req, res, {
+        parsedBody: req.body,
+        maxBodyBytes: options.limits?.maxBodyBytes,
+      })
+      writePlainResponse(res, await handler(plain))
     } catch (error) {
       next(error)
     }

@@ -1,6 +1,7 @@
 import { type Logger, RerankError } from '@rerank-kit/protocol'
 import {
   createRerankHandler,
+  defaultMaxBodyBytes,
   type RerankHandlerOptions,
   rerankRoutePaths,
   toPlainRequest,
@@ -32,13 +33,13 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
   })
   // Bodies reach the handler as raw bytes, so content type, JSON and size errors are answered like on every
   // other server, in the route family's format. Scoped to this plugin: the app's parsers are untouched.
-  const bodyLimit = options.limits?.maxBodyBytes ?? 10 * 2 ** 20
+  const bodyLimit = options.limits?.maxBodyBytes ?? defaultMaxBodyBytes
   instance.removeAllContentTypeParsers()
   instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
     done(null, body),
   )
   const serve = async (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown) => {
-    const plain = await toPlainRequest(request.raw, reply.raw, request.body)
+    const plain = toPlainRequest(request.raw, reply.raw, request.body)
     const path = request.url.slice(instance.prefix.length)
     const response = await handler({
       ...plain,

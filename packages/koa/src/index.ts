@@ -1,4 +1,4 @@
-import { createRerankHandler, type RerankHandlerOptions, readBody, toPlainRequest } from '@rerank-kit/server'
+import { createRerankHandler, type RerankHandlerOptions, readPlainRequest } from '@rerank-kit/server'
 import type { Middleware } from 'koa'
 
 /**
@@ -8,20 +8,12 @@ import type { Middleware } from 'koa'
  */
 export function rerankMiddleware(options: RerankHandlerOptions): Middleware {
   const handler = createRerankHandler(options)
-  const maxBodyBytes = options.limits?.maxBodyBytes ?? 10 * 2 ** 20
   return async (ctx, next) => {
     if (!handler.handles(ctx.url)) return next()
-    let body = (ctx.request as { body?: unknown }).body
-    let bodyError: unknown
-    if (body === undefined && ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-      body = await readBody(ctx.req, maxBodyBytes).catch((error: unknown) => {
-        bodyError = error
-        ctx.res.once('finish', () => ctx.req.destroy())
-        return undefined
-      })
-    }
-    const plain = await toPlainRequest(ctx.req, ctx.res, body)
-    const response = await handler(bodyError === undefined ? plain : { ...plain, bodyError })
+    const parsedBody = (ctx.request as { body?: unknown }).body
+    const response = await handler(
+      await readPlainRequest(ctx.req, ctx.res, { parsedBody, maxBodyBytes: options.limits?.maxBodyBytes }),
+    )
     ctx.status = response.status
     ctx.set(response.headers)
     ctx.body = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)

@@ -35,7 +35,8 @@ const rerankRoutes: Readonly<Record<string, RerankFormat>> = {
   '/api/v1/rerank': jinaFormat,
 }
 
-const defaultMaxBodyBytes = 10 * 2 ** 20
+/** The body limit when none is configured (10 MiB), shared by every way of reading a body. */
+export const defaultMaxBodyBytes = 10 * 2 ** 20
 
 /** Every route, relative to the prefix: adapters register exactly these and leave the rest to the host app. */
 export const rerankRoutePaths = {

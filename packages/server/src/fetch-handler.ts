@@ -1,5 +1,5 @@
 import { RerankError } from '@rerank-kit/protocol'
-import type { RerankHandler } from './create-rerank-handler'
+import { defaultMaxBodyBytes, type RerankHandler } from './create-rerank-handler'
 
 /** Reads a fetch body up to `maxBytes`, stopping at once past it. */
 async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
@@ -38,7 +38,7 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
  * other fetch-based servers. The request's own signal carries the client's disconnect.
  */
 export function createFetchHandler(handler: RerankHandler, options: { maxBodyBytes?: number } = {}) {
-  const maxBodyBytes = options.maxBodyBytes ?? 10 * 2 ** 20
+  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
   return async (request: Request): Promise<Response> => {
     const url = new URL(request.url)
     let body: Uint8Array | undefined

@@ -1,10 +1,16 @@
-export { createRerankHandler, type RerankHandler, rerankRoutePaths } from './create-rerank-handler'
+export {
+  createRerankHandler,
+  defaultMaxBodyBytes,
+  type RerankHandler,
+  rerankRoutePaths,
+} from './create-rerank-handler'
 export { createFetchHandler } from './fetch-handler'
 export type { PlainRequest, PlainResponse, RerankHandlerOptions, ServedReranker } from './handler-types'
 export {
   createNodeListener,
   type PlainHandler,
   readBody,
+  readPlainRequest,
   toPlainRequest,
   writePlainResponse,
 } from './node-http'

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { RerankError } from '@rerank-kit/protocol'
+import { defaultMaxBodyBytes } from './create-rerank-handler'
 import type { PlainRequest, PlainResponse } from './handler-types'
 
 export type PlainHandler = (request: PlainRequest) => Promise<PlainResponse>
@@ -37,11 +38,11 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<Ui
 }
 
 /** Node request -> plain request, with the client's disconnect as an AbortSignal. */
-export async function toPlainRequest(
+export function toPlainRequest(
   request: IncomingMessage,
   response: ServerResponse,
   body: unknown,
-): Promise<PlainRequest> {
+): PlainRequest {
   const controller = new AbortController()
   // 'close' on the response before it finished writing means the client went away.
   response.on('close', () => {
@@ -56,6 +57,28 @@ export async function toPlainRequest(
   }
 }
 
+/**
+ * The whole Node translation, once for node:http, Express and Koa: a body the framework already parsed is
+ * used as is, else the body is read with the limit; a read failure travels as `bodyError` (answered in the
+ * route family's format) and the connection closes after the answer instead of draining the rest.
+ */
+export async function readPlainRequest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: { parsedBody?: unknown; maxBodyBytes?: number } = {},
+): Promise<PlainRequest> {
+  let body = options.parsedBody
+  if (body === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
+    try {
+      body = await readBody(request, options.maxBodyBytes ?? defaultMaxBodyBytes)
+    } catch (bodyError) {
+      response.once('finish', () => request.destroy())
+      return { ...toPlainRequest(request, response, undefined), bodyError }
+    }
+  }
+  return toPlainRequest(request, response, body)
+}
+
 /** Plain response -> Node response. */
 export function writePlainResponse(response: ServerResponse, plain: PlainResponse): void {
   if (response.headersSent || response.destroyed) return
@@ -64,25 +87,9 @@ export function writePlainResponse(response: ServerResponse, plain: PlainRespons
   response.end(text)
 }
 
-/**
- * A node:http listener for the standalone server (and any app built on node:http). Bodies are read here
- * with the size limit; everything else is the handler's.
- */
+/** A node:http listener for the standalone server (and any app built on node:http). */
 export function createNodeListener(handler: PlainHandler, options: { maxBodyBytes?: number } = {}) {
-  const maxBodyBytes = options.maxBodyBytes ?? 10 * 2 ** 20
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    let body: Uint8Array | undefined
-    let bodyError: unknown
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      try {
-        body = await readBody(request, maxBodyBytes)
-      } catch (error) {
-        bodyError = error
-        // The rest of an oversized body is not read: the connection closes after the answer.
-        response.once('finish', () => request.destroy())
-      }
-    }
-    const plain = await toPlainRequest(request, response, body)
-    writePlainResponse(response, await handler(bodyError === undefined ? plain : { ...plain, bodyError }))
+    writePlainResponse(response, await handler(await readPlainRequest(request, response, options)))
   }
 }

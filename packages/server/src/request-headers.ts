@@ -1,10 +1,19 @@
 type Headers = Readonly<Record<string, string | string[] | undefined>>
 
-/** A header's value whatever the casing the framework kept, first value if repeated. */
+/**
+ * A header's value, first value if repeated. Node (and so every adapter) gives lowercase names; other casings
+ * are found by a scan that allocates nothing, since absent headers (x-request-id, origin) are the common case.
+ */
 export function headerValue(headers: Headers, name: string): string | undefined {
-  const direct = headers[name] ?? headers[name.toLowerCase()]
-  const value =
-    direct ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1]
+  let value = headers[name]
+  if (value === undefined) {
+    for (const key in headers) {
+      if (key.toLowerCase() === name) {
+        value = headers[key]
+        break
+      }
+    }
+  }
   return Array.isArray(value) ? value[0] : value
 }
 

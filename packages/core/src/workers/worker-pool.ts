@@ -47,6 +47,11 @@ function workerEntry(): [string | URL, { eval?: boolean }] {
   return [bootstrap, { eval: true }]
 }
 
+/** `cuda: <first line of its error>; dml: ...`: why each provider could not start. */
+function describeFailures(failures: readonly { provider: string; message: string }[]): string {
+  return failures.map((failure) => `${failure.provider}: ${failure.message.split('\n')[0]}`).join('; ')
+}
+
 /**
  * A fixed set of inference workers, one batch each at a time. A worker that dies fails only the batch it was
  * running and is replaced; `close()` lets running batches finish, then releases every session.
@@ -180,9 +185,7 @@ export class WorkerPool {
     // Every worker probes; the fallback is logged once per pool.
     if (failures.length > 0 && !this.fallbackLogged) {
       this.fallbackLogged = true
-      const why = failures
-        .map((failure) => `${failure.provider}: ${failure.message.split('\n')[0]}`)
-        .join('; ')
+      const why = describeFailures(failures)
       this.logger.warn(`device fallback to ${provider}`, { model: this.options.name, reason: why })
     }
     this.provider = provider
@@ -190,9 +193,7 @@ export class WorkerPool {
   }
 
   private startError(message: string, failures: { provider: string; message: string }[]): RerankError {
-    const detail = failures
-      .map((failure) => `${failure.provider}: ${failure.message.split('\n')[0]}`)
-      .join('; ')
+    const detail = describeFailures(failures)
     return new RerankError(
       'internal',
       `Could not start the model on ${this.options.config.providers.join(' or ')}: ${detail || message}`,
