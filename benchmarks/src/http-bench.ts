@@ -23,7 +23,8 @@ function run(url: string, duration: number): Promise<autocannon.Result> {
 async function measure(framework: string) {
   const child = spawn(
     join(import.meta.dirname, '../node_modules/.bin/tsx'),
-    ['--conditions=@rerank-kit/source', join(import.meta.dirname, 'http-server.ts'), framework],
+    // The built packages (dist), as users run them: `pnpm bench:http` builds first.
+    [join(import.meta.dirname, 'http-server.ts'), framework],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
   const port = await new Promise<number>((resolve) => {

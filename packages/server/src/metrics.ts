@@ -29,9 +29,7 @@ export class HttpMetrics {
       this.routes.set(route, series)
     }
     series.counts.set(status, (series.counts.get(status) ?? 0) + 1)
-    buckets.forEach((bound, i) => {
-      if (seconds <= bound) series.histogram[i]!++
-    })
+    for (let i = 0; i < buckets.length; i++) if (seconds <= buckets[i]!) series.histogram[i]!++
     series.sum += seconds
     series.count++
   }
