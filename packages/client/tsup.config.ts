@@ -1,3 +1,6 @@
 import { packageBuild } from '../../tsup.base'
 
-export default packageBuild()
+// `ai-sdk` is its own entry so that `@ai-sdk/provider` (an optional peer) is loaded only by its users.
+export default packageBuild({
+  entry: { index: 'src/index.ts', 'ai-sdk': 'src/ai-sdk/index.ts' },
+})

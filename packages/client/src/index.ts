@@ -1,2 +1,2 @@
-// Placeholder until this package is implemented.
-export {}
+export type { ClientFormatName, RerankClientOptions, RetryOptions } from './client-options'
+export { type ClientCallOptions, RerankClient } from './rerank-client'

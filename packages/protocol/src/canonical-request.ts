@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { hasRankableText } from './document-text'
 import { RerankError } from './errors/rerank-error'
 import {

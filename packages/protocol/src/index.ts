@@ -10,6 +10,7 @@ export { documentText, hasRankableText } from './document-text'
 export type { RerankErrorCode, RerankErrorOptions } from './errors/rerank-error'
 export {
   codeFromStatus,
+  failedBeforeSending,
   fromUnknown,
   isRerankErrorCode,
   isRetryable,
@@ -17,6 +18,7 @@ export {
   rerankErrorCodes,
   rerankErrorTable,
   statusOfCode,
+  systemErrorCode,
 } from './errors/rerank-error'
 export * from './formats/cohere/cohere-api'
 export { cohereFormat, cohereV2Format } from './formats/cohere/cohere-format'

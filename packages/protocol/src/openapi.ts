@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { cohereFormat, cohereV2Format } from './formats/cohere/cohere-format'
 import type { RerankFormat } from './formats/format'
 import { jinaFormat } from './formats/jina/jina-format'

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   codeFromStatus,
+  failedBeforeSending,
   fromUnknown,
   isRetryable,
   RerankError,
@@ -25,6 +26,7 @@ describe('RerankError', () => {
       overloaded: 503,
       timeout: 504,
       aborted: 499,
+      network_error: 502,
       upstream_error: 502,
       internal: 500,
     }
@@ -37,7 +39,13 @@ describe('RerankError', () => {
 
   it('is retryable only where a retry can help, unless overridden', () => {
     const retryable = rerankErrorCodes.filter((code) => new RerankError(code, 'x').retryable)
-    expect(retryable.sort()).toEqual(['overloaded', 'rate_limited', 'timeout', 'upstream_error'])
+    expect(retryable.sort()).toEqual([
+      'network_error',
+      'overloaded',
+      'rate_limited',
+      'timeout',
+      'upstream_error',
+    ])
     expect(new RerankError('upstream_error', 'x', { retryable: false }).retryable).toBe(false)
   })
 
@@ -100,17 +108,32 @@ describe('fromUnknown', () => {
     expect(aborted.status).toBe(499)
   })
 
-  it('maps a real refused connection to a retryable upstream_error', async () => {
+  it('maps a real refused connection to a retryable network_error, known to be unsent', async () => {
     const server = createServer()
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     const { port } = server.address() as AddressInfo
     await new Promise((resolve) => server.close(resolve))
     const failure = await fetch(`http://127.0.0.1:${port}/`).catch((error: unknown) => error)
     const error = fromUnknown(failure)
-    expect(error.code).toBe('upstream_error')
+    expect(error.code).toBe('network_error')
+    expect(error.status).toBe(502)
     expect(error.message).toBe('Connection failed (ECONNREFUSED)')
+    expect(failedBeforeSending(failure)).toBe(true)
+    expect(failedBeforeSending(error)).toBe(true)
     expect(error.retryable).toBe(true)
     expect(error.cause).toBe(failure)
+  })
+
+  it('tells failures before sending from failures after it', () => {
+    const reset = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+    })
+    expect(failedBeforeSending(reset)).toBe(false)
+    expect(fromUnknown(reset).code).toBe('network_error')
+    const dns = new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ENOTFOUND' }) })
+    expect(failedBeforeSending(dns)).toBe(true)
+    expect(failedBeforeSending(new Error('no code'))).toBe(false)
+    expect(failedBeforeSending(undefined)).toBe(false)
   })
 
   it('maps a ZodError to invalid_request', () => {

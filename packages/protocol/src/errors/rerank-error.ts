@@ -13,6 +13,7 @@ export const rerankErrorCodes = [
   'overloaded',
   'timeout',
   'aborted',
+  'network_error',
   'upstream_error',
   'internal',
 ] as const
@@ -39,6 +40,8 @@ export const rerankErrorTable: Readonly<Record<RerankErrorCode, CodeInfo>> = {
   timeout: { status: 504, retryable: true },
   // 499 is nginx's "client closed request": nobody is left to read it, but logs and metrics stay honest.
   aborted: { status: 499, retryable: false },
+  // No HTTP answer at all (refused, reset, DNS): a gateway that could not reach its upstream says 502.
+  network_error: { status: 502, retryable: true, publicMessage: 'Could not reach an upstream reranker' },
   upstream_error: { status: 502, retryable: true, publicMessage: 'An upstream reranker failed' },
   internal: { status: 500, retryable: false, publicMessage: 'Internal server error' },
 }
@@ -110,7 +113,7 @@ export function isRetryable(value: unknown): boolean {
 }
 
 // Error codes Node and undici put on connection failures: the request may not have reached the server.
-const networkErrorCodes = new Set([
+const networkErrorCodes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
@@ -123,6 +126,35 @@ const networkErrorCodes = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_CLOSED',
 ])
+
+/**
+ * Failures before a connection existed: the server never saw the request, so even a POST can be resent.
+ * (A reset or a socket error after connecting may come after the server started the work.)
+ */
+const connectErrorCodes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+
+/** The system error code (ECONNREFUSED, ...) of a failure or of its causes, if any. */
+export function systemErrorCode(value: unknown): string | undefined {
+  for (let current = value, depth = 0; current && depth < 4; depth++) {
+    const code = errorCodeOf(current)
+    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) return code
+    current = typeof current === 'object' ? (current as { cause?: unknown }).cause : undefined
+  }
+  return undefined
+}
+
+/** True when a failure happened before any byte could reach the server (see `connectErrorCodes`). */
+export function failedBeforeSending(value: unknown): boolean {
+  const code = systemErrorCode(value)
+  return code !== undefined && connectErrorCodes.has(code)
+}
 
 function errorCodeOf(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined
@@ -169,7 +201,7 @@ export function fromUnknown(value: unknown): RerankError {
       return new RerankError('invalid_request', 'Invalid request', { cause: value })
     const code = errorCodeOf(value) ?? errorCodeOf(error.cause)
     if (typeof code === 'string' && networkErrorCodes.has(code)) {
-      return new RerankError('upstream_error', `Connection failed (${code})`, { cause: value })
+      return new RerankError('network_error', `Connection failed (${code})`, { cause: value })
     }
     // Errors of HTTP frameworks and body parsers (http-errors, Fastify, Koa) carry their status.
     const status = typeof error.status === 'number' ? error.status : error.statusCode

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 // Building blocks shared by every family's *-api.ts. Inputs are lenient where peers are sloppy (null for an
 // absent optional field, unknown keys ignored) and strict where a wrong value would silently change results.

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { documentText } from '../../document-text'
 import { RerankError } from '../../errors/rerank-error'
 import { type DecoderPromptTemplate, renderPrompt } from '../../prompt-templates'
