@@ -1,2 +1,8 @@
-// Placeholder until this package is implemented.
-export {}
+export * from './config/index'
+export type { RouterDeployment } from './deployment-runtime'
+export type { DeploymentSnapshot, PickContext, Strategy, StrategyName } from './deployment-snapshot'
+export { MemoryState } from './memory-state'
+export { Router, type RouterOptions } from './router'
+export { type RouterFromConfigOptions, routerFromConfig } from './router-from-config'
+export type { RouterStateStore, SharedDeploymentState } from './router-state'
+export { strategies, strategyByName } from './strategies'

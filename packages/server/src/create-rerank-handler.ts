@@ -110,7 +110,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
           })
         case '/stats':
         case '/lb/stats':
-          return json(200, reranker.stats?.() ?? {})
+          return json(200, (await reranker.stats?.()) ?? {})
         case '/openapi.json':
           return json(200, openApi)
         case '/docs':
@@ -119,7 +119,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
           return {
             status: 200,
             headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-            body: metrics.render(reranker.stats?.()),
+            body: metrics.render(await reranker.stats?.()),
           }
       }
     }

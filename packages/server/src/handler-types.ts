@@ -28,6 +28,7 @@ export interface ServedReranker extends Reranker {
   readonly isReady?: boolean
   /** True while the reranker refuses new work at once (its queue is full): /ready answers 503. */
   readonly isSaturated?: boolean
+  /** Sync or async: a router reads shared state (Redis) to answer. */
   stats?(): unknown
 }
 

@@ -1,0 +1,129 @@
+import type { ClientFormatName } from '@rerank-kit/client'
+import { agreedValue, isHttpUrl, secondsToMs, withoutUndefined } from './config-values'
+import type { DeploymentConfig } from './router-config'
+import { routerConfigDefaults } from './router-config'
+import type { ConfigIssues } from './router-config-error'
+import { localFormat, type ParsedModelEntry } from './router-config-schema'
+
+type Path = readonly PropertyKey[]
+type LitellmParams = ParsedModelEntry['litellm_params']
+
+/** LiteLLM's provider prefixes for rerank models, and the format each provider's API speaks. */
+const providerFormats: ReadonlyMap<string, ClientFormatName> = new Map([
+  ['cohere', 'cohere'],
+  ['jina_ai', 'jina'],
+  ['infinity', 'infinity'],
+  ['voyage', 'voyage'],
+  ['mixedbread', 'mixedbread'],
+  ['huggingface', 'tei'],
+])
+
+/**
+ * `cohere/rerank-english-v3.0` -> format cohere, model `rerank-english-v3.0`. Only LiteLLM's provider names
+ * count as prefixes, so Hugging Face ids (`BAAI/bge-reranker-base`, `jinaai/...`) are left whole.
+ */
+export function splitProviderPrefix(model: string): { format?: ClientFormatName; model: string } {
+  const slash = model.indexOf('/')
+  const format = slash > 0 ? providerFormats.get(model.slice(0, slash)) : undefined
+  return format === undefined ? { model } : { format, model: model.slice(slash + 1) }
+}
+
+/** Deployments in model_list order; ids count within each group (`rerank#0`, `rerank#1`). */
+export function normaliseDeployments(entries: readonly ParsedModelEntry[], issues: ConfigIssues) {
+  const groupSizes = new Map<string, number>()
+  return entries.map((entry, index): DeploymentConfig => {
+    const groupIndex = groupSizes.get(entry.model_name) ?? 0
+    groupSizes.set(entry.model_name, groupIndex + 1)
+    return normaliseDeployment(entry, ['model_list', index], `${entry.model_name}#${groupIndex}`, issues)
+  })
+}
+
+function normaliseDeployment(
+  entry: ParsedModelEntry,
+  path: Path,
+  id: string,
+  issues: ConfigIssues,
+): DeploymentConfig {
+  const params = entry.litellm_params
+  const paramsPath = [...path, 'litellm_params']
+  const local = params.model === localFormat || params.format === localFormat
+  const target = local ? localTarget(params, paramsPath, issues) : remoteTarget(params, paramsPath, issues)
+  return withoutUndefined({
+    id,
+    modelName: entry.model_name,
+    local,
+    ...target,
+    ...deploymentLimits(entry, path, issues),
+  })
+}
+
+function localTarget(params: LitellmParams, path: Path, issues: ConfigIssues) {
+  // An api_base next to `local` means the author is unsure which one they get: refuse rather than guess.
+  if (params.api_base != null) {
+    issues.add([...path, 'api_base'], `not allowed on a local deployment (model or format "${localFormat}")`)
+  }
+  // `format: local` may name the model to load; `model: local` names none.
+  return { model: params.model === localFormat ? undefined : (params.model ?? undefined) }
+}
+
+function remoteTarget(params: LitellmParams, path: Path, issues: ConfigIssues) {
+  const split = params.model == null ? undefined : splitProviderPrefix(params.model)
+  if (split?.model === '') issues.add([...path, 'model'], 'expected a model name after the provider prefix')
+  const explicitFormat = params.format === localFormat ? undefined : params.format
+  return {
+    format: explicitFormat ?? split?.format ?? 'native',
+    apiBase: checkApiBase(params.api_base, [...path, 'api_base'], issues),
+    apiKey: params.api_key ?? undefined,
+    model: split?.model || undefined,
+    path: checkServerPath(params.path, [...path, 'path'], issues),
+  }
+}
+
+function checkApiBase(apiBase: string | null | undefined, path: Path, issues: ConfigIssues) {
+  if (apiBase == null || apiBase === '') {
+    issues.add(
+      path,
+      `is required for a remote deployment (model "${localFormat}" means the in-process model)`,
+    )
+    return undefined
+  }
+  // The URL itself stays out of the message: it may carry credentials (`https://user:pass@host`).
+  if (!isHttpUrl(apiBase)) issues.add(path, 'expected an http(s) URL')
+  return apiBase
+}
+
+function checkServerPath(serverPath: string | null | undefined, path: Path, issues: ConfigIssues) {
+  if (serverPath == null) return undefined
+  if (!serverPath.startsWith('/')) issues.add(path, 'expected a path starting with /')
+  return serverPath
+}
+
+/**
+ * The limits, read from the entry or from litellm_params (LiteLLM's place). Setting one in both places with
+ * different values is an error rather than a silent precedence rule: one of them is a leftover edit.
+ */
+function deploymentLimits(entry: ParsedModelEntry, path: Path, issues: ConfigIssues) {
+  const params = entry.litellm_params
+  const paramsPath = [...path, 'litellm_params']
+  const pick = <
+    K extends 'weight' | 'priority' | 'order' | 'rpm' | 'tpm' | 'max_parallel_requests' | 'timeout',
+  >(
+    ...keys: K[]
+  ) =>
+    agreedValue(
+      keys.flatMap((key) => [
+        { path: [...path, key], value: entry[key] },
+        { path: [...paramsPath, key], value: params[key] },
+      ]),
+      issues,
+    )
+  const timeout = pick('timeout')
+  return {
+    weight: pick('weight') ?? routerConfigDefaults.weight,
+    priority: pick('priority', 'order') ?? routerConfigDefaults.priority,
+    rpm: pick('rpm'),
+    tpm: pick('tpm'),
+    maxParallelRequests: pick('max_parallel_requests'),
+    timeoutMs: timeout === undefined ? undefined : secondsToMs(timeout),
+  }
+}

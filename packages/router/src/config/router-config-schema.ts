@@ -1,0 +1,153 @@
+import type { ClientFormatName } from '@rerank-kit/client'
+import * as z from 'zod'
+import type { StrategyName } from '../deployment-snapshot'
+
+// Records keyed by the union types: adding a strategy or a format upstream without listing it here is a
+// compile error, so the runtime lists cannot drift from the types.
+const strategyKeys = {
+  'simple-shuffle': true,
+  'weighted-random': true,
+  'round-robin': true,
+  'least-busy': true,
+  'latency-based-routing': true,
+  'priority-failover': true,
+  'usage-based-routing': true,
+} satisfies Record<StrategyName, true>
+
+const formatKeys = {
+  native: true,
+  cohere: true,
+  'cohere-v2': true,
+  jina: true,
+  tei: true,
+  infinity: true,
+  'infinity-classify': true,
+  voyage: true,
+  mixedbread: true,
+} satisfies Record<ClientFormatName, true>
+
+export const strategyNames = Object.keys(strategyKeys) as StrategyName[]
+export const clientFormatNames = Object.keys(formatKeys) as ClientFormatName[]
+
+/** LiteLLM's names that mean one of ours. */
+export const strategyAliases: Readonly<Record<string, StrategyName>> = {
+  'usage-based-routing-v2': 'usage-based-routing',
+}
+
+/** `format: local` (like `model: local`) marks the in-process model. */
+export const localFormat = 'local'
+
+// YAML writes "not set" as an empty value (`api_key:`), which parses to null: optional keys accept it.
+const count = z.int().positive().nullish()
+const seconds = z.number().nonnegative().nullish()
+const positiveSeconds = z.number().positive().nullish()
+
+/**
+ * Per-deployment limits. LiteLLM reads them inside `litellm_params`; the issue (and the seed's config) puts
+ * them on the entry itself: both places are accepted, and a key set in both with different values is an error.
+ */
+const deploymentLimitsShape = {
+  weight: z.number().nonnegative().nullish(),
+  /** Our name for LiteLLM's `order`: lower tiers are tried first. */
+  priority: z.int().nullish(),
+  order: z.int().nullish(),
+  rpm: count,
+  tpm: count,
+  max_parallel_requests: count,
+  /** Seconds, as in LiteLLM. */
+  timeout: positiveSeconds,
+}
+
+// z.object strips unknown keys: LiteLLM configs carry many keys we do not use (`model_info`, `general_settings`,
+// `litellm_settings`, provider credentials...), which must not make the file unusable here.
+export const litellmParamsSchema = z.object({
+  api_base: z.string().nullish(),
+  api_key: z.string().nullish(),
+  /** Upstream model, possibly with a LiteLLM provider prefix (`cohere/rerank-english-v3.0`), or `local`. */
+  model: z.string().min(1).nullish(),
+  format: z.enum([...clientFormatNames, localFormat]).nullish(),
+  /** Overrides the format's default path on the server. */
+  path: z.string().nullish(),
+  ...deploymentLimitsShape,
+})
+
+export const modelEntrySchema = z.object({
+  model_name: z.string().min(1),
+  litellm_params: litellmParamsSchema,
+  ...deploymentLimitsShape,
+})
+
+const fallbackMapSchema = z.record(z.string(), z.array(z.string().min(1)))
+
+export const routerSettingsSchema = z.object({
+  routing_strategy: z.enum([...strategyNames, ...Object.keys(strategyAliases)]).nullish(),
+  /** LiteLLM passes `lowest_latency_buffer` here; also accepted directly in router_settings. */
+  routing_strategy_args: z.object({ lowest_latency_buffer: z.number().nonnegative().nullish() }).nullish(),
+  num_retries: z.int().nonnegative().nullish(),
+  retry_delay: seconds,
+  /** LiteLLM's name for the delay before a retry. */
+  retry_after: seconds,
+  cooldown_time: seconds,
+  allowed_fails: z.int().nonnegative().nullish(),
+  /** LiteLLM's shape: a list of single-key maps, `[{ "group-a": ["group-b", "group-c"] }]`. */
+  fallbacks: z.array(fallbackMapSchema).nullish(),
+  fallback_to_local: z.boolean().nullish(),
+  health_check_interval: positiveSeconds,
+  health_check_path: z.string().nullish(),
+  redis_url: z.string().nullish(),
+  lowest_latency_buffer: z.number().nonnegative().nullish(),
+  timeout: positiveSeconds,
+})
+
+/** The YAML (or code) shape of a router config: LiteLLM's keys plus ours. */
+export const routerConfigSchema = z.object({
+  model_list: z.array(modelEntrySchema).min(1),
+  router_settings: routerSettingsSchema.nullish(),
+})
+
+export type RawRouterConfig = z.input<typeof routerConfigSchema>
+export type ParsedRouterConfig = z.output<typeof routerConfigSchema>
+export type ParsedModelEntry = z.output<typeof modelEntrySchema>
+export type ParsedRouterSettings = z.output<typeof routerSettingsSchema>
+
+const typeNames: Readonly<Record<string, string>> = {
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a map',
+  record: 'a map',
+}
+
+/**
+ * Messages in the words of a YAML author (`expected a number`, `expected a list`) instead of zod's. None of
+ * them quotes the input: a misplaced API key must not end up in an error message.
+ */
+export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
+  switch (issue.code) {
+    case 'invalid_type':
+      return invalidTypeMessage(issue.expected, issue.input, issue)
+    case 'invalid_value':
+      return `expected one of ${issue.values.map(String).join(', ')}`
+    case 'too_small':
+      return tooSmallMessage(issue.origin, issue.minimum, issue.inclusive)
+    default:
+      return undefined
+  }
+}
+
+function invalidTypeMessage(expected: string, input: unknown, issue: object): string {
+  if (input === undefined && !('received' in issue)) return 'is required'
+  // zod reports `.int()` on a string as expected 'number' but on 1.5 as expected 'int'.
+  if (expected === 'int' && typeof input !== 'number') return 'expected a number'
+  // Infinity and NaN (YAML `.inf`, `.nan`) arrive with `received` set instead of the input.
+  if (expected === 'number' && 'received' in issue) return 'expected a finite number'
+  return `expected ${typeNames[expected] ?? expected}`
+}
+
+function tooSmallMessage(origin: string, minimum: number | bigint, inclusive: boolean | undefined): string {
+  if (origin === 'string') return 'must not be empty'
+  if (origin === 'array') return `expected at least ${minimum} item${Number(minimum) === 1 ? '' : 's'}`
+  return `expected a number ${inclusive ? '>=' : '>'} ${minimum}`
+}

@@ -1,0 +1,73 @@
+import type { ClientFormatName } from '@rerank-kit/client'
+import type { StrategyName } from '../deployment-snapshot'
+
+/** One deployment after validation: times in ms, LiteLLM's provider prefix resolved into a format. */
+export interface DeploymentConfig {
+  /** `${modelName}#${index within that group}`: stable across restarts, never contains a secret. */
+  id: string
+  /** The group (LiteLLM's `model_name`) requests are routed by. */
+  modelName: string
+  /** The in-process model (`model: local` or `format: local`): no api_base, no format. */
+  local: boolean
+  /** The wire format of the remote server; undefined when local. */
+  format?: ClientFormatName
+  apiBase?: string
+  apiKey?: string
+  /** The model name sent upstream, provider prefix stripped; for a local deployment, the model to load if given. */
+  model?: string
+  /** Overrides the format's default path. */
+  path?: string
+  /** Default 1. */
+  weight: number
+  /** From `priority` or LiteLLM's `order`; lower is tried first; default 0. */
+  priority: number
+  rpm?: number
+  tpm?: number
+  maxParallelRequests?: number
+  timeoutMs?: number
+}
+
+export interface RouterSettings {
+  /** Default 'simple-shuffle' (LiteLLM's default); `usage-based-routing-v2` arrives as 'usage-based-routing'. */
+  routingStrategy: StrategyName
+  /** Retries inside a group after the first attempt (default 2). */
+  numRetries: number
+  /** Base of the exponential retry backoff (default 250 ms; an explicit 0 retries at once). */
+  retryDelayMs: number
+  /** How long a failing deployment is skipped (default 5,000 ms, LiteLLM's). */
+  cooldownTimeMs: number
+  /** Failures within a minute before a cooldown (default 3). */
+  allowedFails: number
+  /** Group -> groups tried in order once the group's retries are exhausted; every name is a configured group. */
+  fallbacks: Record<string, string[]>
+  /**
+   * Try the in-process model when every remote deployment failed. Valid without a local deployment in the
+   * config: the code building the router may supply one; the router decides what to do when none exists.
+   */
+  fallbackToLocal: boolean
+  healthCheckIntervalMs?: number
+  /** Path probed by health checks (ours); the router's default when undefined. */
+  healthCheckPath?: string
+  /** Shared cooldowns and rpm/tpm counters across instances. */
+  redisUrl?: string
+  /** LiteLLM's `lowest_latency_buffer` for latency-based-routing (default 0: always the fastest). */
+  latencyBuffer: number
+  /** Default per-attempt timeout for deployments that set none. */
+  timeoutMs?: number
+}
+
+export interface RouterConfig {
+  deployments: DeploymentConfig[]
+  settings: RouterSettings
+}
+
+export const routerConfigDefaults = {
+  routingStrategy: 'simple-shuffle',
+  numRetries: 2,
+  retryDelayMs: 250,
+  cooldownTimeMs: 5_000,
+  allowedFails: 3,
+  latencyBuffer: 0,
+  weight: 1,
+  priority: 0,
+} as const satisfies Partial<RouterSettings & DeploymentConfig>

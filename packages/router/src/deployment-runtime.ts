@@ -1,0 +1,59 @@
+import type { Reranker } from '@rerank-kit/protocol'
+
+/** One deployment as the router is given it: a Reranker (a RerankClient, a LocalReranker) and its limits. */
+export interface RouterDeployment {
+  /** Unique id; default `${modelName}#${index in its group}`. Shown in stats and logs: no secrets in it. */
+  id?: string
+  /** The group: requests whose `model` is this name are routed among the group's deployments. */
+  modelName: string
+  reranker: Reranker
+  weight?: number
+  /** Priority tier (LiteLLM's `order`): lower first for priority-failover. */
+  priority?: number
+  rpm?: number
+  tpm?: number
+  maxParallelRequests?: number
+}
+
+const latencyWindow = 100
+
+/** What one process knows of a deployment: calls in flight, recent latencies, counters for stats. */
+export class DeploymentRuntime {
+  inFlight = 0
+  requests = 0
+  successes = 0
+  readonly failures: Record<string, number> = {}
+  /** Set when a cooldown was seen: the next pick after it ends is a single half-open trial. */
+  halfOpen = false
+  trialInFlight = false
+  private readonly latencies: number[] = []
+
+  constructor(
+    readonly id: string,
+    readonly config: Required<Pick<RouterDeployment, 'modelName' | 'reranker'>> & RouterDeployment,
+  ) {}
+
+  get weight() {
+    return this.config.weight ?? 1
+  }
+
+  get priority() {
+    return this.config.priority ?? 0
+  }
+
+  recordLatency(ms: number) {
+    this.latencies.push(ms)
+    if (this.latencies.length > latencyWindow) this.latencies.shift()
+  }
+
+  get meanLatencyMs(): number | undefined {
+    if (this.latencies.length === 0) return undefined
+    return this.latencies.reduce((sum, ms) => sum + ms, 0) / this.latencies.length
+  }
+
+  latencyPercentile(p: number): number | undefined {
+    if (this.latencies.length === 0) return undefined
+    const sorted = [...this.latencies].sort((a, b) => a - b)
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+  }
+}

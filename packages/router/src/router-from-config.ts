@@ -1,0 +1,83 @@
+import { RerankClient } from '@rerank-kit/client'
+import { type Logger, RerankError, type Reranker } from '@rerank-kit/protocol'
+import type { RouterConfig } from './config'
+import type { RouterDeployment } from './deployment-runtime'
+import { Router, type RouterOptions } from './router'
+
+export interface RouterFromConfigOptions {
+  /** The in-process model: serves `model: local` deployments and `fallback_to_local`. */
+  local?: Reranker
+  logger?: Logger
+  /** Passed to every client (tests, proxies). */
+  fetch?: typeof globalThis.fetch
+}
+
+/**
+ * A Router from a loaded LiteLLM-style config: one RerankClient per remote deployment (retries off: the
+ * router retries, on another deployment), the local model for `model: local` entries.
+ */
+export function routerFromConfig(config: RouterConfig, options: RouterFromConfigOptions = {}): Router {
+  const { settings } = config
+  const deployments: RouterDeployment[] = config.deployments.map((deployment) => {
+    const reranker = deployment.local ? options.local : remoteClient(deployment, settings.timeoutMs, options)
+    if (!reranker) {
+      throw new RerankError(
+        'invalid_request',
+        `Deployment ${deployment.id} is local, but no local model was given`,
+        {
+          param: 'model_list',
+        },
+      )
+    }
+    return {
+      id: deployment.id,
+      modelName: deployment.modelName,
+      reranker,
+      weight: deployment.weight,
+      priority: deployment.priority,
+      ...definedLimits(deployment),
+    }
+  })
+  const routerOptions: RouterOptions = {
+    deployments,
+    routingStrategy: settings.routingStrategy,
+    numRetries: settings.numRetries,
+    retryDelayMs: settings.retryDelayMs,
+    cooldownTimeMs: settings.cooldownTimeMs,
+    allowedFails: settings.allowedFails,
+    fallbacks: settings.fallbacks,
+    fallbackToLocal: settings.fallbackToLocal,
+    latencyBuffer: settings.latencyBuffer,
+  }
+  if (options.local) routerOptions.local = options.local
+  if (options.logger) routerOptions.logger = options.logger
+  return new Router(routerOptions)
+}
+
+function remoteClient(
+  deployment: RouterConfig['deployments'][number],
+  defaultTimeoutMs: number | undefined,
+  options: RouterFromConfigOptions,
+): RerankClient {
+  const timeoutMs = deployment.timeoutMs ?? defaultTimeoutMs
+  return new RerankClient({
+    baseUrl: deployment.apiBase!,
+    format: deployment.format ?? 'native',
+    retry: false,
+    ...(deployment.apiKey === undefined ? {} : { apiKey: deployment.apiKey }),
+    ...(deployment.model === undefined ? {} : { model: deployment.model }),
+    ...(deployment.path === undefined ? {} : { path: deployment.path }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  })
+}
+
+function definedLimits(deployment: RouterConfig['deployments'][number]) {
+  const limits: Pick<RouterDeployment, 'rpm' | 'tpm' | 'maxParallelRequests'> = {}
+  if (deployment.rpm !== undefined) limits.rpm = deployment.rpm
+  if (deployment.tpm !== undefined) limits.tpm = deployment.tpm
+  if (deployment.maxParallelRequests !== undefined)
+    limits.maxParallelRequests = deployment.maxParallelRequests
+  return limits
+}

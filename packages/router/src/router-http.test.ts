@@ -1,0 +1,173 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { RerankClient } from '@rerank-kit/client'
+import { type Reranker, rankScores } from '@rerank-kit/protocol'
+import { createNodeListener, createRerankHandler } from '@rerank-kit/server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseRouterConfig } from './config'
+import { Router } from './router'
+import { routerFromConfig } from './router-from-config'
+
+// The router over real RerankClients and real HTTP: rerank-kit servers on port 0, one endpoint that refuses
+// connections, and the router itself served by the HTTP layer.
+
+const overlap: Reranker = {
+  async rerank(request) {
+    const words = new Set(request.query.toLowerCase().split(/\W+/))
+    const scores = request.documents.map((document) => {
+      const text = (typeof document === 'string' ? document : (document.text ?? ''))
+        .toLowerCase()
+        .split(/\W+/)
+      return text.filter((word) => words.has(word)).length / Math.max(1, text.length)
+    })
+    return { model: 'overlap', results: rankScores(request, scores) }
+  },
+}
+
+const servers: Server[] = []
+async function listen(server: Server): Promise<string> {
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+let backend: string
+let refused: string
+beforeAll(async () => {
+  backend = await listen(
+    createServer(createNodeListener(createRerankHandler({ reranker: overlap, apiKeys: ['secret-a'] }))),
+  )
+  const closed = createServer()
+  refused = await listen(closed)
+  await new Promise((resolve) => closed.close(resolve))
+})
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+describe('Router over RerankClients', () => {
+  it('fails over from a refused endpoint to a live one; stats carry no key and no URL', async () => {
+    const router = new Router({
+      routingStrategy: 'priority-failover',
+      deployments: [
+        {
+          modelName: 'rr',
+          priority: 0,
+          reranker: new RerankClient({ baseUrl: refused, format: 'native', retry: false }),
+        },
+        {
+          modelName: 'rr',
+          priority: 1,
+          reranker: new RerankClient({
+            baseUrl: backend,
+            format: 'cohere',
+            apiKey: 'secret-a',
+            retry: false,
+          }),
+        },
+      ],
+    })
+    const response = await router.rerank({
+      query: 'red apple',
+      documents: ['green pear', 'red apple pie', 'red'],
+    })
+    expect(response.results).toEqual([
+      { index: 2, score: 1 },
+      { index: 1, score: 2 / 3 },
+      { index: 0, score: 0 },
+    ])
+    const stats = await router.stats()
+    expect(stats.deployments.map((d) => [d.id, d.requests, d.successes, d.failures])).toEqual([
+      ['rr#0', 1, 0, { network_error: 1 }],
+      ['rr#1', 1, 1, {}],
+    ])
+    const text = JSON.stringify(stats)
+    expect(text).not.toContain('secret-a')
+    expect(text).not.toContain('127.0.0.1')
+  })
+
+  it('is served by the HTTP layer: /v1/models lists the groups, /lb/stats the deployments', async () => {
+    const router = new Router({
+      deployments: [
+        {
+          modelName: 'rr',
+          reranker: new RerankClient({ baseUrl: backend, format: 'native', apiKey: 'secret-a' }),
+        },
+      ],
+    })
+    const url = await listen(createServer(createNodeListener(createRerankHandler({ reranker: router }))))
+    const answer = await fetch(`${url}/v1/rerank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'rr', query: 'red apple', documents: ['red', 'blue'] }),
+    })
+    expect(answer.status).toBe(200)
+    expect(((await answer.json()) as { results: unknown[] }).results).toEqual([
+      { index: 0, relevance_score: 1 },
+      { index: 1, relevance_score: 0 },
+    ])
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] }
+    expect(models.data.map((model) => model.id)).toEqual(['rr'])
+    const stats = (await (await fetch(`${url}/lb/stats`)).json()) as {
+      deployments: { id: string; successes: number }[]
+    }
+    expect(stats.deployments).toEqual([expect.objectContaining({ id: 'rr#0', successes: 1 })])
+  })
+})
+
+describe('routerFromConfig', () => {
+  it('builds clients from a LiteLLM-shaped config and falls back to the local model', async () => {
+    const config = parseRouterConfig(
+      {
+        model_list: [
+          { model_name: 'rr', litellm_params: { model: 'cohere/rerank-v3', api_base: refused, rpm: 5 } },
+          {
+            model_name: 'rr',
+            litellm_params: {
+              model: 'cohere/rerank-v3',
+              api_base: backend,
+              api_key: 'os.environ/KEY_A',
+              order: 1,
+            },
+          },
+          { model_name: 'dead', litellm_params: { api_base: refused, format: 'tei' } },
+          { model_name: 'local-model', litellm_params: { model: 'local' } },
+        ],
+        router_settings: {
+          routing_strategy: 'priority-failover',
+          fallbacks: [{ dead: ['local-model'] }],
+          num_retries: 1,
+          retry_delay: 0,
+        },
+      },
+      { KEY_A: 'secret-a' },
+    )
+    const router = routerFromConfig(config, { local: overlap })
+    const live = await router.rerank({ model: 'rr', query: 'red apple', documents: ['red', 'blue'] })
+    expect(live.results).toEqual([
+      { index: 0, score: 1 },
+      { index: 1, score: 0 },
+    ])
+    const rescued = await router.rerank({ model: 'dead', query: 'red apple', documents: ['blue', 'apple'] })
+    expect(rescued).toEqual({
+      model: 'overlap',
+      results: [
+        { index: 1, score: 1 },
+        { index: 0, score: 0 },
+      ],
+    })
+    const stats = await router.stats()
+    expect(stats.deployments.map((d) => [d.id, d.failures])).toEqual([
+      ['rr#0', { network_error: 1 }],
+      ['rr#1', {}],
+      ['dead#0', { network_error: 1 }],
+      ['local-model#0', {}],
+    ])
+    expect(() => routerFromConfig(config)).toThrow(
+      'Deployment local-model#0 is local, but no local model was given',
+    )
+  })
+})

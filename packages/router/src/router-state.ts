@@ -1,0 +1,28 @@
+/**
+ * The state router instances may share: per-minute request and token counters, failure counters and
+ * cooldowns. In memory by default; a Redis store shares it across instances (same keys, fixed one-minute
+ * windows like LiteLLM's per-minute keys). In-flight counts and latencies stay per process: they describe
+ * this process's view of the network.
+ */
+export interface RouterStateStore {
+  readonly kind: 'memory' | 'redis'
+  /** Usage of this minute and cooldowns, for the given deployments. */
+  read(ids: readonly string[], now: number): Promise<Map<string, SharedDeploymentState>>
+  /** Counts one request against the deployment's rpm for this minute, unless that would pass `limit`. */
+  takeRequest(id: string, limit: number | undefined, now: number): Promise<boolean>
+  addTokens(id: string, tokens: number, now: number): Promise<void>
+  /** Counts an outcome of this minute; returns the minute's totals so far. */
+  recordOutcome(id: string, failed: boolean, now: number): Promise<{ requests: number; failures: number }>
+  coolDown(id: string, until: number): Promise<void>
+  /** Ends a cooldown early (a successful half-open trial) and clears the minute's failures. */
+  recover(id: string, now: number): Promise<void>
+}
+
+export interface SharedDeploymentState {
+  rpmUsed: number
+  tpmUsed: number
+  /** Epoch ms until which the deployment is cooling down (absent: not cooling, or the cooldown ended). */
+  coolingUntil?: number
+}
+
+export const minuteOf = (now: number) => Math.floor(now / 60_000)

@@ -1,0 +1,302 @@
+import {
+  codeFromStatus,
+  RerankError,
+  type Reranker,
+  type RerankRequest,
+  rankScores,
+} from '@rerank-kit/protocol'
+import { describe, expect, it } from 'vitest'
+import type { RouterDeployment } from './deployment-runtime'
+import { Router, type RouterOptions } from './router'
+
+// Router semantics with in-process deployments whose answers are scripted, and a clock the test moves.
+
+type Step = 'ok' | RerankError | { delayMs: number }
+
+/** A deployment that answers from a script (then "ok" forever) and records what it was asked. */
+function scripted(name: string, steps: Step[] = []) {
+  const calls: RerankRequest[] = []
+  const reranker: Reranker = {
+    async rerank(request, options) {
+      calls.push(request)
+      const step = steps.shift() ?? 'ok'
+      if (step instanceof RerankError) throw step
+      if (step !== 'ok') {
+        await new Promise((resolve) => setTimeout(resolve, step.delayMs))
+        if (options?.signal?.aborted) throw new RerankError('aborted', 'aborted')
+      }
+      return {
+        model: name,
+        results: rankScores(
+          request,
+          request.documents.map((_, i) => 1 / (i + 2)),
+        ),
+        usage: { totalTokens: 10 },
+      }
+    },
+  }
+  return { reranker, calls }
+}
+
+const upstream = (status: number, retryAfterMs?: number) =>
+  new RerankError(codeFromStatus(status), `HTTP ${status}`, {
+    upstreamStatus: status,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  })
+
+const request = { query: 'q', documents: ['a', 'b'] }
+
+function router(deployments: RouterDeployment[], options: Partial<RouterOptions> = {}) {
+  let clock = Date.UTC(2026, 10, 23, 12, 0, 0)
+  const instance = new Router({
+    deployments,
+    routingStrategy: 'round-robin',
+    retryDelayMs: 1,
+    now: () => clock,
+    ...options,
+  })
+  const advance = (ms: number) => {
+    clock += ms
+  }
+  return { router: instance, advance }
+}
+
+describe('Router: groups', () => {
+  it('routes by model name, and a single group serves requests without one', async () => {
+    const small = scripted('small')
+    const large = scripted('large')
+    const { router: r } = router([
+      { modelName: 'small', reranker: small.reranker },
+      { modelName: 'large', reranker: large.reranker },
+    ])
+    expect((await r.rerank({ ...request, model: 'large' })).model).toBe('large')
+    expect(large.calls).toHaveLength(1)
+    // The group name stays with the router: the deployment sends its own model upstream.
+    expect(large.calls[0]!.model).toBeUndefined()
+    await expect(r.rerank({ ...request, model: 'huge' })).rejects.toMatchObject({ code: 'model_not_found' })
+    await expect(r.rerank(request)).rejects.toMatchObject({ code: 'invalid_request', param: 'model' })
+    const single = router([{ modelName: 'small', reranker: small.reranker }]).router
+    expect((await single.rerank(request)).results).toEqual([
+      { index: 0, score: 0.5 },
+      { index: 1, score: 1 / 3 },
+    ])
+    expect(r.modelNames).toEqual(['small', 'large'])
+  })
+})
+
+describe('Router: retries', () => {
+  it('re-picks only deployments not yet tried for the request', async () => {
+    const a = scripted('a', [upstream(500)])
+    const b = scripted('b', [upstream(503)])
+    const c = scripted('c')
+    const { router: r } = router(
+      [
+        { modelName: 'g', reranker: a.reranker, priority: 0 },
+        { modelName: 'g', reranker: b.reranker, priority: 1 },
+        { modelName: 'g', reranker: c.reranker, priority: 2 },
+      ],
+      { routingStrategy: 'priority-failover' },
+    )
+    expect((await r.rerank(request)).model).toBe('c')
+    expect([a.calls.length, b.calls.length, c.calls.length]).toEqual([1, 1, 1])
+  })
+
+  it('gives up after numRetries, with the last error', async () => {
+    const a = scripted('a', [upstream(500)])
+    const b = scripted('b', [upstream(502)])
+    const c = scripted('c')
+    const { router: r } = router(
+      [
+        { modelName: 'g', reranker: a.reranker, priority: 0 },
+        { modelName: 'g', reranker: b.reranker, priority: 1 },
+        { modelName: 'g', reranker: c.reranker, priority: 2 },
+      ],
+      { numRetries: 1, routingStrategy: 'priority-failover' },
+    )
+    await expect(r.rerank(request)).rejects.toMatchObject({ code: 'upstream_error', upstreamStatus: 502 })
+    expect(c.calls).toHaveLength(0)
+  })
+
+  it('never retries a client error (other than 408 / 429), nor cools down for it', async () => {
+    const a = scripted('a', [upstream(400), upstream(400), upstream(400), upstream(400)])
+    const b = scripted('b')
+    const { router: r } = router(
+      [
+        { modelName: 'g', reranker: a.reranker },
+        { modelName: 'g', reranker: b.reranker },
+      ],
+      { allowedFails: 1 },
+    )
+    await expect(r.rerank(request)).rejects.toMatchObject({ code: 'invalid_request' })
+    expect(b.calls).toHaveLength(0)
+    expect((await r.stats()).deployments[0]).toMatchObject({
+      id: 'g#0',
+      coolingUntil: undefined,
+      failures: { invalid_request: 1 },
+    })
+  })
+
+  it('an abort is not retried', async () => {
+    const a = scripted('a', [{ delayMs: 200 }])
+    const b = scripted('b')
+    const { router: r } = router([
+      { modelName: 'g', reranker: a.reranker },
+      { modelName: 'g', reranker: b.reranker },
+    ])
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 20)
+    await expect(r.rerank(request, { signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' })
+    expect(b.calls).toHaveLength(0)
+  })
+})
+
+describe('Router: cooldowns', () => {
+  it('cools a deployment down after allowed_fails, then lets one half-open trial through', async () => {
+    const a = scripted('a', [upstream(500), upstream(500)])
+    const b = scripted('b')
+    const { router: r, advance } = router(
+      [
+        { modelName: 'g', reranker: a.reranker },
+        { modelName: 'g', reranker: b.reranker },
+      ],
+      { allowedFails: 1, cooldownTimeMs: 5_000 },
+    )
+    expect((await r.rerank(request)).model).toBe('b')
+    const [cooling] = (await r.stats()).deployments
+    expect(cooling).toMatchObject({
+      id: 'g#0',
+      coolingUntil: '2026-11-23T12:00:05.000Z',
+      failures: { upstream_error: 1 },
+    })
+    for (let i = 0; i < 4; i++) expect((await r.rerank(request)).model).toBe('b')
+    expect(a.calls).toHaveLength(1)
+    advance(5_001)
+    // The trial fails: straight back to cooling down, whatever allowed_fails says.
+    expect((await r.rerank(request)).model).toBe('b')
+    expect(a.calls).toHaveLength(2)
+    expect((await r.stats()).deployments[0]!.coolingUntil).toBe('2026-11-23T12:00:10.001Z')
+    advance(5_001)
+    // A successful trial closes the circuit: a is back in the rotation.
+    const models = []
+    for (let i = 0; i < 4; i++) models.push((await r.rerank(request)).model)
+    expect(models.filter((m) => m === 'a').length).toBe(2)
+    expect((await r.stats()).deployments[0]!.coolingUntil).toBeUndefined()
+  })
+
+  it('a 429 cools down at once, for as long as its Retry-After asks', async () => {
+    const a = scripted('a', [upstream(429, 30_000)])
+    const b = scripted('b')
+    const { router: r } = router([
+      { modelName: 'g', reranker: a.reranker },
+      { modelName: 'g', reranker: b.reranker },
+    ])
+    expect((await r.rerank(request)).model).toBe('b')
+    expect((await r.stats()).deployments[0]!.coolingUntil).toBe('2026-11-23T12:00:30.000Z')
+  })
+
+  it('when every deployment is unavailable the error says why, with a retry hint', async () => {
+    const a = scripted('a', [upstream(429, 10_000)])
+    const { router: r } = router([
+      { modelName: 'g', reranker: a.reranker },
+      { modelName: 'g', reranker: scripted('b').reranker, rpm: 1 },
+    ])
+    await r.rerank(request) // a: 429 -> cooling; b answers (its one request this minute)
+    const error = (await r.rerank(request).catch((e) => e)) as RerankError
+    expect(error).toMatchObject({ code: 'overloaded', status: 503, retryAfterMs: 10_000 })
+    expect(error.message).toBe(
+      'No deployment of "g" is available: g#0 is cooling down until 2026-11-23T12:00:10.000Z; g#1 is at its rpm limit (1/min)',
+    )
+  })
+})
+
+describe('Router: limits', () => {
+  it('rpm holds per minute and resets when the minute turns', async () => {
+    const { router: r, advance } = router([
+      { modelName: 'g', reranker: scripted('a').reranker, rpm: 2 },
+      { modelName: 'g', reranker: scripted('b').reranker, rpm: 1 },
+    ])
+    for (let i = 0; i < 3; i++) await r.rerank(request)
+    await expect(r.rerank(request)).rejects.toMatchObject({ code: 'overloaded', retryAfterMs: 60_000 })
+    advance(60_000)
+    await expect(r.rerank(request)).resolves.toBeDefined()
+  })
+
+  it('tpm is charged with the usage the backend reports', async () => {
+    const { router: r } = router([{ modelName: 'g', reranker: scripted('a').reranker, tpm: 25 }])
+    await r.rerank(request)
+    await r.rerank(request)
+    expect((await r.stats()).deployments[0]).toMatchObject({ tpmUsed: 20, rpmUsed: 2 })
+    await r.rerank(request)
+    await expect(r.rerank(request)).rejects.toMatchObject({
+      message: expect.stringContaining('tpm limit (25/min)'),
+    })
+  })
+
+  it('max_parallel_requests sends the overflow elsewhere', async () => {
+    const slow = scripted('slow', [{ delayMs: 100 }])
+    const other = scripted('other')
+    const { router: r } = router([
+      { modelName: 'g', reranker: slow.reranker, maxParallelRequests: 1 },
+      { modelName: 'g', reranker: other.reranker },
+    ])
+    const first = r.rerank(request)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // round-robin would pick the slow one next; it is full, so the other one answers.
+    const models = await Promise.all(
+      [first, r.rerank(request), r.rerank(request)].map(async (p) => (await p).model),
+    )
+    expect(models[0]).toBe('slow')
+    expect(slow.calls).toHaveLength(1)
+    expect(other.calls).toHaveLength(2)
+  })
+})
+
+describe('Router: fallbacks', () => {
+  it('falls back to the next group after retries, then to the local model', async () => {
+    const primary = scripted('primary', [upstream(500)])
+    const secondary = scripted('secondary', [upstream(503)])
+    const local = scripted('local')
+    const { router: r } = router(
+      [
+        { modelName: 'primary', reranker: primary.reranker },
+        { modelName: 'secondary', reranker: secondary.reranker },
+      ],
+      {
+        fallbacks: { primary: ['secondary'] },
+        local: local.reranker,
+        fallbackToLocal: true,
+        allowedFails: 10,
+      },
+    )
+    expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('local')
+    expect([primary.calls.length, secondary.calls.length, local.calls.length]).toEqual([1, 1, 1])
+    expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('primary')
+  })
+
+  it('a 404 from a deployment falls back (LiteLLM skipped it); a 400 does not', async () => {
+    const primary = scripted('primary', [upstream(404), upstream(400)])
+    const secondary = scripted('secondary')
+    const { router: r } = router(
+      [
+        { modelName: 'primary', reranker: primary.reranker },
+        { modelName: 'secondary', reranker: secondary.reranker },
+      ],
+      { fallbacks: { primary: ['secondary'] } },
+    )
+    expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('secondary')
+    await expect(r.rerank({ ...request, model: 'primary' })).rejects.toMatchObject({
+      code: 'invalid_request',
+    })
+    expect(secondary.calls).toHaveLength(1)
+  })
+
+  it('refuses a fallback to a group it does not have', () => {
+    expect(
+      () =>
+        new Router({
+          deployments: [{ modelName: 'a', reranker: scripted('a').reranker }],
+          fallbacks: { a: ['b'] },
+        }),
+    ).toThrow('Fallback names an unknown group "b"')
+  })
+})

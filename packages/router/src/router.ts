@@ -1,0 +1,338 @@
+import {
+  fromUnknown,
+  type Logger,
+  type RerankCallOptions,
+  RerankError,
+  type Reranker,
+  type RerankRequest,
+  type RerankResponse,
+  silentLogger,
+} from '@rerank-kit/protocol'
+import { DeploymentRuntime, type RouterDeployment } from './deployment-runtime'
+import type { DeploymentSnapshot, StrategyName } from './deployment-snapshot'
+import { countsAgainstDeployment, isCallersFault, isWorthRetrying } from './failure-kinds'
+import { MemoryState } from './memory-state'
+import type { RouterStateStore } from './router-state'
+import { strategyByName } from './strategies'
+
+export interface RouterOptions {
+  deployments: RouterDeployment[]
+  routingStrategy?: StrategyName
+  /** Retries after the first attempt, each on a deployment not yet tried for this request (default 2). */
+  numRetries?: number
+  /** Backoff base between attempts; doubles each retry, with jitter (default 50 ms). */
+  retryDelayMs?: number
+  /** How long a failing deployment is left alone (default 5 s); a Retry-After from a 429 lengthens it. */
+  cooldownTimeMs?: number
+  /** Failures in a minute before a cooldown (default 3); a failure rate above 50% also cools down. */
+  allowedFails?: number
+  /** Group -> groups to try, in order, once the group's retries are exhausted. */
+  fallbacks?: Record<string, string[]>
+  /** The in-process model, tried last when `fallbackToLocal` is set. */
+  local?: Reranker
+  fallbackToLocal?: boolean
+  /** latency-based-routing: deployments within this fraction of the fastest share the load (default 0.1). */
+  latencyBuffer?: number
+  state?: RouterStateStore
+  logger?: Logger
+  /** Injectable for tests. */
+  random?: () => number
+  now?: () => number
+}
+
+/** Failure rate in a minute above which a deployment cools down even under `allowedFails`, given this many calls. */
+const failureRateFloor = 5
+
+/**
+ * A Reranker that routes each call to one deployment of the group its `model` names, with LiteLLM's
+ * semantics: strategies, retries that always re-pick an untried deployment, cooldowns with half-open recovery,
+ * rpm/tpm/parallel limits, fallbacks to other groups and then to the local model.
+ */
+export class Router implements Reranker {
+  private readonly groups = new Map<string, DeploymentRuntime[]>()
+  private readonly turns = new Map<string, number>()
+  private readonly state: RouterStateStore
+  private readonly logger: Logger
+  private readonly random: () => number
+  private readonly now: () => number
+  private readonly strategy
+
+  constructor(private readonly options: RouterOptions) {
+    if (options.deployments.length === 0 && !options.local) {
+      throw new RerankError('invalid_request', 'A router needs at least one deployment', {
+        param: 'deployments',
+      })
+    }
+    for (const deployment of options.deployments) {
+      const members = this.groups.get(deployment.modelName) ?? []
+      const id = deployment.id ?? `${deployment.modelName}#${members.length}`
+      members.push(new DeploymentRuntime(id, deployment))
+      this.groups.set(deployment.modelName, members)
+    }
+    const ids = [...this.groups.values()].flat().map((deployment) => deployment.id)
+    if (new Set(ids).size !== ids.length) {
+      throw new RerankError('invalid_request', 'Deployment ids must be unique', { param: 'deployments' })
+    }
+    for (const [group, targets] of Object.entries(options.fallbacks ?? {})) {
+      for (const target of [group, ...targets]) {
+        if (!this.groups.has(target)) {
+          throw new RerankError('invalid_request', `Fallback names an unknown group "${target}"`, {
+            param: 'fallbacks',
+          })
+        }
+      }
+    }
+    this.strategy = strategyByName(options.routingStrategy ?? 'simple-shuffle')
+    this.state = options.state ?? new MemoryState()
+    this.logger = options.logger ?? silentLogger
+    this.random = options.random ?? Math.random
+    this.now = options.now ?? Date.now
+  }
+
+  /** The groups this router serves (what `/v1/models` lists). */
+  get modelNames(): string[] {
+    return [...this.groups.keys()]
+  }
+
+  async rerank(request: RerankRequest, options: RerankCallOptions = {}): Promise<RerankResponse> {
+    const group = this.groupOf(request.model)
+    // The group name is ours; each deployment sends its own upstream model.
+    const { model: _group, ...forwarded } = request
+    let lastError: RerankError | undefined
+    for (const name of group === undefined ? [] : [group, ...(this.options.fallbacks?.[group] ?? [])]) {
+      try {
+        return await this.tryGroup(name, forwarded, options.signal)
+      } catch (thrown) {
+        lastError = fromUnknown(thrown)
+        if (isCallersFault(lastError)) throw lastError
+        this.logger.warn('router group failed', { group: name, code: lastError.code })
+      }
+    }
+    if (this.options.local && (this.options.fallbackToLocal || group === undefined)) {
+      return this.options.local.rerank(forwarded, options)
+    }
+    throw lastError ?? new RerankError('internal', 'No group to route to')
+  }
+
+  private groupOf(model: string | undefined): string | undefined {
+    if (model !== undefined) {
+      if (this.groups.has(model)) return model
+      throw new RerankError(
+        'model_not_found',
+        `Model "${model}" is not served here; available: ${this.modelNames.join(', ')}`,
+        { param: 'model' },
+      )
+    }
+    if (this.groups.size === 1) return this.modelNames[0]
+    if (this.groups.size === 0) return undefined
+    throw new RerankError(
+      'invalid_request',
+      `This router serves several models; name one of: ${this.modelNames.join(', ')}`,
+      { param: 'model' },
+    )
+  }
+
+  private async tryGroup(group: string, request: RerankRequest, signal: AbortSignal | undefined) {
+    const members = this.groups.get(group)!
+    const tried = new Set<string>()
+    const attempts = Math.min(members.length, (this.options.numRetries ?? 2) + 1)
+    let lastError: RerankError | undefined
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await this.backoff(attempt - 1, signal)
+      const deployment = await this.pick(group, members, tried, lastError)
+      tried.add(deployment.id)
+      try {
+        return await this.call(deployment, request, signal)
+      } catch (thrown) {
+        lastError = fromUnknown(thrown)
+        if (!isWorthRetrying(lastError) || signal?.aborted) throw lastError
+        this.logger.debug('retrying on another deployment', {
+          group,
+          failed: deployment.id,
+          code: lastError.code,
+        })
+      }
+    }
+    throw lastError!
+  }
+
+  /** The strategy's pick among deployments that are untried, not cooling down and under their limits. */
+  private async pick(
+    group: string,
+    members: DeploymentRuntime[],
+    tried: ReadonlySet<string>,
+    lastError: RerankError | undefined,
+  ): Promise<DeploymentRuntime> {
+    const now = this.now()
+    const untried = members.filter((deployment) => !tried.has(deployment.id))
+    if (untried.length === 0 && lastError) throw lastError
+    const shared = await this.state.read(
+      untried.map((deployment) => deployment.id),
+      now,
+    )
+    const reasons: string[] = []
+    let retryAt = Number.POSITIVE_INFINITY
+    const nextMinute = (Math.floor(now / 60_000) + 1) * 60_000
+    const eligible: DeploymentSnapshot[] = []
+    for (const deployment of untried) {
+      const { rpm, tpm, maxParallelRequests } = deployment.config
+      const state = shared.get(deployment.id) ?? { rpmUsed: 0, tpmUsed: 0 }
+      if (state.coolingUntil !== undefined) {
+        deployment.halfOpen = true
+        reasons.push(`${deployment.id} is cooling down until ${new Date(state.coolingUntil).toISOString()}`)
+        retryAt = Math.min(retryAt, state.coolingUntil)
+      } else if (deployment.halfOpen && deployment.trialInFlight) {
+        reasons.push(`${deployment.id} is on a recovery trial`)
+        retryAt = Math.min(retryAt, now + 1_000)
+      } else if (maxParallelRequests !== undefined && deployment.inFlight >= maxParallelRequests) {
+        reasons.push(`${deployment.id} is at max_parallel_requests (${maxParallelRequests})`)
+        retryAt = Math.min(retryAt, now + 1_000)
+      } else if (rpm !== undefined && state.rpmUsed >= rpm) {
+        reasons.push(`${deployment.id} is at its rpm limit (${rpm}/min)`)
+        retryAt = Math.min(retryAt, nextMinute)
+      } else if (tpm !== undefined && state.tpmUsed >= tpm) {
+        reasons.push(`${deployment.id} is at its tpm limit (${tpm}/min)`)
+        retryAt = Math.min(retryAt, nextMinute)
+      } else {
+        eligible.push({
+          id: deployment.id,
+          weight: deployment.weight,
+          priority: deployment.priority,
+          rpm,
+          tpm,
+          inFlight: deployment.inFlight,
+          rpmUsed: state.rpmUsed,
+          tpmUsed: state.tpmUsed,
+          latencyMs: deployment.meanLatencyMs,
+        })
+      }
+    }
+    while (eligible.length > 0) {
+      const turn = this.turns.get(group) ?? 0
+      this.turns.set(group, turn + 1)
+      const chosen = this.strategy(eligible, {
+        random: this.random,
+        turn,
+        latencyBuffer: this.options.latencyBuffer ?? 0.1,
+      })
+      if (!chosen) break
+      const deployment = untried.find((candidate) => candidate.id === chosen.id)!
+      // Counted atomically (in Redis, across instances): a race for the last unit of rpm picks again.
+      if (await this.state.takeRequest(chosen.id, deployment.config.rpm, now)) return deployment
+      reasons.push(`${chosen.id} is at its rpm limit (${deployment.config.rpm}/min)`)
+      retryAt = Math.min(retryAt, nextMinute)
+      eligible.splice(eligible.indexOf(chosen), 1)
+    }
+    if (lastError) throw lastError
+    throw new RerankError('overloaded', `No deployment of "${group}" is available: ${reasons.join('; ')}`, {
+      retryAfterMs: Number.isFinite(retryAt) ? Math.max(0, retryAt - now) : 1_000,
+    })
+  }
+
+  private async call(deployment: DeploymentRuntime, request: RerankRequest, signal: AbortSignal | undefined) {
+    const trial = deployment.halfOpen
+    deployment.inFlight++
+    deployment.requests++
+    if (trial) deployment.trialInFlight = true
+    const started = performance.now()
+    try {
+      const response = await deployment.config.reranker.rerank(request, signal ? { signal } : {})
+      const now = this.now()
+      deployment.successes++
+      deployment.recordLatency(performance.now() - started)
+      await Promise.all([
+        this.state.addTokens(deployment.id, response.usage?.totalTokens ?? estimateTokens(request), now),
+        this.state.recordOutcome(deployment.id, false, now),
+        trial ? this.state.recover(deployment.id, now) : undefined,
+      ])
+      deployment.halfOpen = false
+      return response
+    } catch (thrown) {
+      const error = fromUnknown(thrown)
+      deployment.failures[error.code] = (deployment.failures[error.code] ?? 0) + 1
+      if (countsAgainstDeployment(error)) await this.failed(deployment, error, trial)
+      throw error
+    } finally {
+      deployment.inFlight--
+      if (trial) deployment.trialInFlight = false
+    }
+  }
+
+  private async failed(deployment: DeploymentRuntime, error: RerankError, trial: boolean) {
+    const now = this.now()
+    const cooldown = this.options.cooldownTimeMs ?? 5_000
+    const minute = await this.state.recordOutcome(deployment.id, true, now)
+    const rateLimited = (error.upstreamStatus ?? error.status) === 429
+    const overRate = minute.requests >= failureRateFloor && minute.failures / minute.requests > 0.5
+    if (trial || rateLimited || minute.failures >= (this.options.allowedFails ?? 3) || overRate) {
+      // A server that said when to come back is believed, if that is later than our own cooldown.
+      const until = now + Math.max(cooldown, error.retryAfterMs ?? 0)
+      await this.state.coolDown(deployment.id, until)
+      this.logger.warn('deployment cooling down', {
+        deployment: deployment.id,
+        code: error.code,
+        until: new Date(until).toISOString(),
+      })
+    }
+  }
+
+  private backoff(retry: number, signal: AbortSignal | undefined): Promise<void> {
+    const step = (this.options.retryDelayMs ?? 50) * 2 ** retry
+    const ms = step / 2 + (this.random() * step) / 2
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new RerankError('aborted', 'The request was aborted'))
+      const timer = setTimeout(resolve, ms)
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer)
+          reject(new RerankError('aborted', 'The request was aborted'))
+        },
+        { once: true },
+      )
+    })
+  }
+
+  /** Per deployment: counters, latency, cooldown and usage. Ids and group names only: never a key or URL. */
+  async stats() {
+    const now = this.now()
+    const all = [...this.groups.values()].flat()
+    const shared = await this.state.read(
+      all.map((deployment) => deployment.id),
+      now,
+    )
+    return {
+      strategy: this.options.routingStrategy ?? 'simple-shuffle',
+      state: this.state.kind,
+      deployments: all.map((deployment) => {
+        const state = shared.get(deployment.id)
+        return {
+          id: deployment.id,
+          group: deployment.config.modelName,
+          requests: deployment.requests,
+          successes: deployment.successes,
+          failures: { ...deployment.failures },
+          inFlight: deployment.inFlight,
+          latencyP50Ms: deployment.latencyPercentile(50),
+          latencyP95Ms: deployment.latencyPercentile(95),
+          coolingUntil:
+            state?.coolingUntil === undefined ? undefined : new Date(state.coolingUntil).toISOString(),
+          rpmUsed: state?.rpmUsed ?? 0,
+          tpmUsed: state?.tpmUsed ?? 0,
+          rpm: deployment.config.rpm,
+          tpm: deployment.config.tpm,
+        }
+      }),
+    }
+  }
+}
+
+/** When a backend reports no usage: about 4 characters a token, the query counted once per document. */
+function estimateTokens(request: RerankRequest): number {
+  const documentChars = request.documents.reduce<number>(
+    (sum, document) =>
+      sum + (typeof document === 'string' ? document.length : JSON.stringify(document).length),
+    0,
+  )
+  return Math.ceil((documentChars + request.query.length * request.documents.length) / 4)
+}
