@@ -1,13 +1,18 @@
-import { maxClassifyInputs, RerankError, rerankFormatNames } from '@rerank-kit/protocol'
+import {
+  type DecoderTemplateName,
+  decoderTemplates,
+  maxClassifyInputs,
+  RerankError,
+} from '@rerank-kit/protocol'
 import * as z from 'zod'
-import type { RerankClientOptions } from './client-options'
+import { type ClientFormatName, clientFormatNames, type RerankClientOptions } from './client-options'
 
 const positiveInt = z.number().int().positive()
 const nonNegative = z.number().nonnegative()
 
 const optionsSchema = z.object({
   baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
-  format: z.enum([...rerankFormatNames, 'infinity-classify']),
+  format: z.enum(clientFormatNames as [ClientFormatName, ...ClientFormatName[]]),
   apiKey: z.string().optional(),
   path: z.string().optional(),
   model: z.string().min(1).optional(),
@@ -26,7 +31,9 @@ const optionsSchema = z.object({
     .optional(),
   headers: z.record(z.string(), z.string()).optional(),
   maxBatchSize: positiveInt.optional(),
-  template: z.enum(['qwen3-reranker', 'mxbai-rerank-v2']).optional(),
+  template: z
+    .enum(Object.keys(decoderTemplates) as [DecoderTemplateName, ...DecoderTemplateName[]])
+    .optional(),
   instruction: z.string().optional(),
   maxInputChars: positiveInt.optional(),
 })

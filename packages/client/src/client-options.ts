@@ -1,7 +1,17 @@
-import type { DecoderTemplateName, Logger, RerankFormatName } from '@rerank-kit/protocol'
+import {
+  type DecoderTemplateName,
+  type Logger,
+  type RerankFormatName,
+  rerankFormatNames,
+} from '@rerank-kit/protocol'
 
 /** Every wire format the client speaks: the rerank formats plus Infinity's /classify for decoder rerankers. */
 export type ClientFormatName = RerankFormatName | 'infinity-classify'
+
+/** Every client format, `infinity-classify` listed beside `infinity`. */
+export const clientFormatNames: readonly ClientFormatName[] = rerankFormatNames.flatMap((name) =>
+  name === 'infinity' ? [name, 'infinity-classify' as const] : [name],
+)
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 2; 0 turns retries off). */

@@ -1,2 +1,7 @@
-export type { ClientFormatName, RerankClientOptions, RetryOptions } from './client-options'
+export {
+  type ClientFormatName,
+  clientFormatNames,
+  type RerankClientOptions,
+  type RetryOptions,
+} from './client-options'
 export { type ClientCallOptions, RerankClient } from './rerank-client'

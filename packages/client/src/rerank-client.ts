@@ -1,5 +1,6 @@
 import {
   type DecoderPromptTemplate,
+  delay,
   formatClassifyRequest,
   fromUnknown,
   type Logger,
@@ -23,7 +24,7 @@ import {
 import { checkClientOptions } from './client-options-schema'
 import { postJson } from './post-json'
 import { chunkRequest, mergeChunks, type RequestChunk } from './request-chunks'
-import { retryDelayMs, sleep } from './retry-policy'
+import { retryDelayMs } from './retry-policy'
 
 /** Per call: the Reranker options, plus headers for this call only (merged over the client's). */
 export interface ClientCallOptions extends RerankCallOptions {
@@ -69,9 +70,7 @@ export class RerankClient implements Reranker {
     this.batchSize =
       options.format === 'tei'
         ? (options.maxBatchSize ?? clientDefaults.teiMaxBatchSize)
-        : classify
-          ? Math.min(options.maxBatchSize ?? maxClassifyInputs, maxClassifyInputs)
-          : (options.maxBatchSize ?? Number.POSITIVE_INFINITY)
+        : (options.maxBatchSize ?? (classify ? maxClassifyInputs : Number.POSITIVE_INFINITY))
     this.retry = retryPolicy(options.retry)
     // Lowercase names, so a per-call header replaces a client header whatever the casing of either.
     this.headers = lowercaseNames({
@@ -128,16 +127,16 @@ export class RerankClient implements Reranker {
         return await this.callOnce(request, call)
       } catch (thrown) {
         const error = fromUnknown(thrown)
-        const delay = signal?.aborted ? undefined : retryDelayMs(error, retries, this.retry)
-        if (delay === undefined) throw error
+        const waitMs = signal?.aborted ? undefined : retryDelayMs(error, retries, this.retry)
+        if (waitMs === undefined) throw error
         this.logger.debug('retrying rerank call', {
           url: this.url,
           code: error.code,
           status: error.upstreamStatus,
           retry: retries + 1,
-          delayMs: delay,
+          delayMs: waitMs,
         })
-        await sleep(delay, signal)
+        await delay(waitMs, signal)
       }
     }
   }

@@ -1,7 +1,7 @@
 import { RerankError } from '@rerank-kit/protocol'
 import { describe, expect, it } from 'vitest'
 import { retryPolicy } from './client-options'
-import { retryDelayMs, sleep } from './retry-policy'
+import { retryDelayMs } from './retry-policy'
 
 const policy = retryPolicy({ limit: 3, backoffMs: 100, maxBackoffMs: 1_000, maxRetryAfterMs: 5_000 })
 const half = () => 0.5
@@ -62,18 +62,5 @@ describe('retryDelayMs: when a POST may be sent again', () => {
       maxBackoffMs: 5_000,
       maxRetryAfterMs: 30_000,
     })
-  })
-})
-
-describe('sleep', () => {
-  it('ends early with aborted when the caller aborts', async () => {
-    const controller = new AbortController()
-    const started = Date.now()
-    const waiting = sleep(10_000, controller.signal)
-    setTimeout(() => controller.abort(), 10)
-    await expect(waiting).rejects.toMatchObject({ code: 'aborted' })
-    expect(Date.now() - started).toBeLessThan(5_000)
-    await expect(sleep(1, AbortSignal.abort())).rejects.toMatchObject({ code: 'aborted' })
-    await expect(sleep(1)).resolves.toBeUndefined()
   })
 })

@@ -1,4 +1,4 @@
-import { failedBeforeSending, RerankError, type RerankError as RerankErrorType } from '@rerank-kit/protocol'
+import { backoffDelayMs, failedBeforeSending, type RerankError } from '@rerank-kit/protocol'
 import type { RetryOptions } from './client-options'
 
 /**
@@ -7,7 +7,7 @@ import type { RetryOptions } from './client-options'
  * timeouts, resets and 5xx may have done the work already, and doing it twice costs the caller twice.
  */
 export function retryDelayMs(
-  error: RerankErrorType,
+  error: RerankError,
   retriesSoFar: number,
   policy: Required<RetryOptions>,
   random: () => number = Math.random,
@@ -19,26 +19,5 @@ export function retryDelayMs(
   if (error.retryAfterMs !== undefined) {
     return error.retryAfterMs <= policy.maxRetryAfterMs ? error.retryAfterMs : undefined
   }
-  // Exponential with "equal jitter": at least half the step, so clients that failed together spread out.
-  const step = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** retriesSoFar)
-  return Math.round(step / 2 + (random() * step) / 2)
-}
-
-/** Waits, unless the caller aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new RerankError('aborted', 'The request was aborted'))
-      return
-    }
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(new RerankError('aborted', 'The request was aborted'))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+  return backoffDelayMs(retriesSoFar, { baseMs: policy.backoffMs, maxMs: policy.maxBackoffMs }, random)
 }

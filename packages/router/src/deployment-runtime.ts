@@ -27,10 +27,12 @@ export class DeploymentRuntime {
   halfOpen = false
   trialInFlight = false
   private readonly latencies: number[] = []
+  // Kept with the window, so the mean every pick reads costs nothing.
+  private latencySum = 0
 
   constructor(
     readonly id: string,
-    readonly config: Required<Pick<RouterDeployment, 'modelName' | 'reranker'>> & RouterDeployment,
+    readonly config: RouterDeployment,
   ) {}
 
   get weight() {
@@ -43,12 +45,12 @@ export class DeploymentRuntime {
 
   recordLatency(ms: number) {
     this.latencies.push(ms)
-    if (this.latencies.length > latencyWindow) this.latencies.shift()
+    this.latencySum += ms
+    if (this.latencies.length > latencyWindow) this.latencySum -= this.latencies.shift()!
   }
 
   get meanLatencyMs(): number | undefined {
-    if (this.latencies.length === 0) return undefined
-    return this.latencies.reduce((sum, ms) => sum + ms, 0) / this.latencies.length
+    return this.latencies.length === 0 ? undefined : this.latencySum / this.latencies.length
   }
 
   latencyPercentile(p: number): number | undefined {

@@ -1,4 +1,7 @@
 import {
+  backoffDelayMs,
+  delay,
+  documentText,
   fromUnknown,
   type Logger,
   type RerankCallOptions,
@@ -138,7 +141,12 @@ export class Router implements Reranker {
     const attempts = Math.min(members.length, (this.options.numRetries ?? 2) + 1)
     let lastError: RerankError | undefined
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await this.backoff(attempt - 1, signal)
+      if (attempt > 0) {
+        await delay(
+          backoffDelayMs(attempt - 1, { baseMs: this.options.retryDelayMs ?? 50 }, this.random),
+          signal,
+        )
+      }
       const deployment = await this.pick(group, members, tried, lastError)
       tried.add(deployment.id)
       try {
@@ -276,23 +284,6 @@ export class Router implements Reranker {
     }
   }
 
-  private backoff(retry: number, signal: AbortSignal | undefined): Promise<void> {
-    const step = (this.options.retryDelayMs ?? 50) * 2 ** retry
-    const ms = step / 2 + (this.random() * step) / 2
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new RerankError('aborted', 'The request was aborted'))
-      const timer = setTimeout(resolve, ms)
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer)
-          reject(new RerankError('aborted', 'The request was aborted'))
-        },
-        { once: true },
-      )
-    })
-  }
-
   /** Per deployment: counters, latency, cooldown and usage. Ids and group names only: never a key or URL. */
   async stats() {
     const now = this.now()
@@ -330,8 +321,7 @@ export class Router implements Reranker {
 /** When a backend reports no usage: about 4 characters a token, the query counted once per document. */
 function estimateTokens(request: RerankRequest): number {
   const documentChars = request.documents.reduce<number>(
-    (sum, document) =>
-      sum + (typeof document === 'string' ? document.length : JSON.stringify(document).length),
+    (sum, document) => sum + documentText(document, request.rankFields).length,
     0,
   )
   return Math.ceil((documentChars + request.query.length * request.documents.length) / 4)

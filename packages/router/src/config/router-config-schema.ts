@@ -1,33 +1,11 @@
-import type { ClientFormatName } from '@rerank-kit/client'
+import { clientFormatNames } from '@rerank-kit/client'
 import * as z from 'zod'
 import type { StrategyName } from '../deployment-snapshot'
+import { strategies } from '../strategies'
 
-// Records keyed by the union types: adding a strategy or a format upstream without listing it here is a
-// compile error, so the runtime lists cannot drift from the types.
-const strategyKeys = {
-  'simple-shuffle': true,
-  'weighted-random': true,
-  'round-robin': true,
-  'least-busy': true,
-  'latency-based-routing': true,
-  'priority-failover': true,
-  'usage-based-routing': true,
-} satisfies Record<StrategyName, true>
-
-const formatKeys = {
-  native: true,
-  cohere: true,
-  'cohere-v2': true,
-  jina: true,
-  tei: true,
-  infinity: true,
-  'infinity-classify': true,
-  voyage: true,
-  mixedbread: true,
-} satisfies Record<ClientFormatName, true>
-
-export const strategyNames = Object.keys(strategyKeys) as StrategyName[]
-export const clientFormatNames = Object.keys(formatKeys) as ClientFormatName[]
+// The runtime lists come from the code that implements them, so they cannot drift apart.
+export const strategyNames = Object.keys(strategies) as StrategyName[]
+export { clientFormatNames }
 
 /** LiteLLM's names that mean one of ours. */
 export const strategyAliases: Readonly<Record<string, StrategyName>> = {
