@@ -29,6 +29,11 @@ export class FakeHub {
   requireToken: string | undefined
   /** Send the headers and half of the body, then destroy the socket. */
   readonly closeMidBody = new Set<string>()
+  /**
+   * When set, a closeMidBody answer waits for this (e.g. "the client saw the first half") before closing, so
+   * the test does not race the client's reader on a loaded machine; a fixed wait stands in when unset.
+   */
+  closeMidBodyAfter: Promise<unknown> | undefined
   /** Answer 302 to `{cdnBase}/cdn/{same path}` (cdnBase: this server unless set, e.g. another FakeHub). */
   readonly redirects = new Set<string>()
   cdnBase: string | undefined
@@ -123,7 +128,7 @@ export class FakeHub {
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length })
     if (this.closeMidBody.has(name)) {
       res.write(body.subarray(0, Math.floor(body.length / 2)))
-      await sleep(10)
+      await Promise.race([this.closeMidBodyAfter ?? sleep(10), sleep(5_000)])
       res.destroy()
       return
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { RerankError } from '@rerank-kit/protocol'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { revisionDir } from './cache-layout'
+import type { DownloadProgress } from './download-progress'
 import { FakeHub } from './fake-hub-server'
 import { resolveModel } from './resolve-model'
 import { clearHubEnv, listFiles, makeTempDir, progressRecorder, tinyModelFiles } from './test-helpers'
@@ -31,10 +32,17 @@ describe('interrupted downloads', () => {
   it('a connection closed mid-body leaves no partial file, and a later resolve fetches only what is missing', async () => {
     hub.closeMidBody.add('onnx/model.onnx')
     const failing = progressRecorder()
+    // Close only once the client has seen the first half: a fixed pause races the reader on a busy machine.
+    let sawHalf: () => void = () => {}
+    hub.closeMidBodyAfter = new Promise<void>((resolve) => {
+      sawHalf = resolve
+    })
+    const onProgress = (event: DownloadProgress) => {
+      failing.listener(event)
+      if (event.file === 'onnx/model.onnx' && event.status === 'progress') sawHalf()
+    }
 
-    const error = await resolveModel({ ...baseOptions(), onProgress: failing.listener }).catch(
-      (e: unknown) => e,
-    )
+    const error = await resolveModel({ ...baseOptions(), onProgress }).catch((e: unknown) => e)
 
     const size = Buffer.byteLength(tinyModelFiles()['onnx/model.onnx']!)
     // Half the body reached the temp file before the connection closed.
