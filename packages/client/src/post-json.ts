@@ -49,7 +49,9 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
       throw new RerankError('aborted', 'The request was aborted', { cause: thrown })
     }
     if (deadline.aborted) {
-      throw new RerankError('timeout', `No answer from ${url} within ${options.timeoutMs} ms`, {
+      // No URL in the message: unlike network_error and upstream_error, a timeout's message is public, and a
+      // server serving this client (or a router over it) would hand the upstream's address to its callers.
+      throw new RerankError('timeout', `No answer from the reranker within ${options.timeoutMs} ms`, {
         cause: thrown,
       })
     }

@@ -152,6 +152,8 @@ describe('failures that must not be retried', () => {
     )
     expect(error).toMatchObject({ code: 'timeout', status: 504 })
     expect(error.message).toContain('100 ms')
+    // A timeout's message is public (servers show it): it must not give away the upstream's address.
+    expect(error.publicMessage).not.toContain(vendor.url)
     expect(vendor.requests).toHaveLength(1)
   })
 

@@ -1,4 +1,5 @@
 import type { Reranker } from '@rerank-kit/protocol'
+import type { HealthCheck } from './health-checks'
 
 /** One deployment as the router is given it: a Reranker (a RerankClient, a LocalReranker) and its limits. */
 export interface RouterDeployment {
@@ -13,6 +14,8 @@ export interface RouterDeployment {
   rpm?: number
   tpm?: number
   maxParallelRequests?: number
+  /** The active probe when the router runs health checks (default: a one-document rerank through `reranker`). */
+  healthCheck?: HealthCheck
 }
 
 const latencyWindow = 100
@@ -23,9 +26,13 @@ export class DeploymentRuntime {
   requests = 0
   successes = 0
   readonly failures: Record<string, number> = {}
+  /** Calls the caller aborted: not failures of the deployment. */
+  aborted = 0
   /** Set when a cooldown was seen: the next pick after it ends is a single half-open trial. */
   halfOpen = false
   trialInFlight = false
+  /** The last active health check, when the router runs them. */
+  health: { healthy: boolean; checkedAt: number; code?: string } | undefined
   private readonly latencies: number[] = []
   // Kept with the window, so the mean every pick reads costs nothing.
   private latencySum = 0

@@ -2,7 +2,11 @@ import type { RerankError } from '@rerank-kit/protocol'
 
 // How the router reads a failed call, after LiteLLM's rules (see peers-and-pitfalls.md).
 
-const statusOf = (error: RerankError) => error.upstreamStatus ?? error.status
+// An upstream's error status decides. An answer that came back 2xx but could not be read (a body that is not
+// JSON) carries that 2xx as upstreamStatus; it is still the deployment's failure, so our own code's status
+// (502 for upstream_error) decides instead, as for a body of the wrong shape.
+const statusOf = (error: RerankError) =>
+  error.upstreamStatus !== undefined && error.upstreamStatus >= 400 ? error.upstreamStatus : error.status
 
 /** The request itself is at fault: no other deployment or group would answer it differently. */
 export function isCallersFault(error: RerankError): boolean {

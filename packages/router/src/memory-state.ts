@@ -1,4 +1,4 @@
-import { minuteOf, type RouterStateStore, type SharedDeploymentState } from './router-state'
+import { minuteOf, type RouterStateStore, type SharedDeploymentState, type StateStatus } from './router-state'
 
 interface Minute {
   minute: number
@@ -10,9 +10,12 @@ interface Minute {
 
 /** The state of one router instance. Fixed one-minute windows: counters reset when the minute turns. */
 export class MemoryState implements RouterStateStore {
-  readonly kind = 'memory' as const
   private readonly minutes = new Map<string, Minute>()
   private readonly cooldowns = new Map<string, number>()
+
+  status(): StateStatus {
+    return { state: 'memory' }
+  }
 
   private current(id: string, now: number): Minute {
     const minute = minuteOf(now)

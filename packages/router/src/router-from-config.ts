@@ -2,6 +2,9 @@ import { RerankClient } from '@rerank-kit/client'
 import { type Logger, RerankError, type Reranker } from '@rerank-kit/protocol'
 import type { RouterConfig } from './config'
 import type { RouterDeployment } from './deployment-runtime'
+import { FallbackState } from './fallback-state'
+import { httpHealthCheck } from './health-checks'
+import { RedisState } from './redis-state'
 import { Router, type RouterOptions } from './router'
 
 export interface RouterFromConfigOptions {
@@ -14,7 +17,8 @@ export interface RouterFromConfigOptions {
 
 /**
  * A Router from a loaded LiteLLM-style config: one RerankClient per remote deployment (retries off: the
- * router retries, on another deployment), the local model for `model: local` entries.
+ * router retries, on another deployment), the local model for `model: local` entries. With `redis_url`
+ * the state is shared through Redis (memory while Redis is down); `router.close()` closes that connection.
  */
 export function routerFromConfig(config: RouterConfig, options: RouterFromConfigOptions = {}): Router {
   const { settings } = config
@@ -36,6 +40,15 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
       weight: deployment.weight,
       priority: deployment.priority,
       ...definedLimits(deployment),
+      // With a health_check_path, remote deployments are probed there; else by a one-document rerank.
+      ...(settings.healthCheckPath !== undefined && !deployment.local
+        ? {
+            healthCheck: httpHealthCheck(
+              joinUrl(deployment.apiBase!, settings.healthCheckPath),
+              options.fetch,
+            ),
+          }
+        : {}),
     }
   })
   const routerOptions: RouterOptions = {
@@ -49,9 +62,24 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
     fallbackToLocal: settings.fallbackToLocal,
     latencyBuffer: settings.latencyBuffer,
   }
+  if (settings.healthCheckIntervalMs !== undefined) {
+    routerOptions.healthCheckIntervalMs = settings.healthCheckIntervalMs
+  }
   if (options.local) routerOptions.local = options.local
   if (options.logger) routerOptions.logger = options.logger
-  return new Router(routerOptions)
+  if (settings.redisUrl !== undefined) {
+    routerOptions.state = new FallbackState({
+      redis: new RedisState({ redis: settings.redisUrl }),
+      logger: options.logger,
+    })
+  }
+  try {
+    return new Router(routerOptions)
+  } catch (error) {
+    // The Redis client would otherwise keep reconnecting, and the process alive, for a router never built.
+    void routerOptions.state?.close?.()
+    throw error
+  }
 }
 
 function remoteClient(
@@ -81,3 +109,6 @@ function definedLimits(deployment: RouterConfig['deployments'][number]) {
     limits.maxParallelRequests = deployment.maxParallelRequests
   return limits
 }
+
+/** `http://host/base/` + `/health` -> `http://host/base/health`: the path extends the base, as for rerank paths. */
+const joinUrl = (base: string, path: string) => base.replace(/\/+$/, '') + path

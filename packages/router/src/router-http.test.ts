@@ -170,4 +170,44 @@ describe('routerFromConfig', () => {
       'Deployment local-model#0 is local, but no local model was given',
     )
   })
+
+  it('probes health_check_path of every remote deployment, and a refused one cools down before any request', async () => {
+    const probes: string[] = []
+    const config = parseRouterConfig({
+      model_list: [
+        { model_name: 'rr', litellm_params: { api_base: refused, api_key: 'secret-b' } },
+        { model_name: 'rr', litellm_params: { api_base: `${backend}/`, api_key: 'secret-a' } },
+      ],
+      router_settings: { health_check_interval: 3600, health_check_path: '/health', cooldown_time: 60 },
+    })
+    const router = routerFromConfig(config, {
+      fetch: (input, init) => {
+        probes.push(String(input))
+        return fetch(input, init)
+      },
+    })
+    try {
+      await router.checkHealth()
+      // Our server's /health is public: the probe needs no key (httpHealthCheck sends none).
+      expect(probes.sort()).toEqual([`${backend}/health`, `${refused}/health`].sort())
+      const stats = await router.stats()
+      expect(stats.deployments.map((d) => [d.id, d.health?.healthy, d.health?.code])).toEqual([
+        ['rr#0', false, 'network_error'],
+        ['rr#1', true, undefined],
+      ])
+      expect(stats.deployments[0]!.coolingUntil).toEqual(expect.any(String))
+      // The refused deployment is out of rotation: no request is spent on it.
+      for (let i = 0; i < 3; i++) {
+        await router.rerank({ query: 'red apple', documents: ['red'] })
+      }
+      const after = await router.stats()
+      expect(after.deployments.map((d) => [d.id, d.requests])).toEqual([
+        ['rr#0', 0],
+        ['rr#1', 3],
+      ])
+      expect(JSON.stringify(after)).not.toMatch(/secret-/)
+    } finally {
+      await router.close()
+    }
+  })
 })

@@ -5,7 +5,8 @@
  * this process's view of the network.
  */
 export interface RouterStateStore {
-  readonly kind: 'memory' | 'redis'
+  /** Where the state lives now, as the router's stats show it; a note when it is not where it should be. */
+  status(): StateStatus
   /** Usage of this minute and cooldowns, for the given deployments. */
   read(ids: readonly string[], now: number): Promise<Map<string, SharedDeploymentState>>
   /** Counts one request against the deployment's rpm for this minute, unless that would pass `limit`. */
@@ -16,6 +17,15 @@ export interface RouterStateStore {
   coolDown(id: string, until: number): Promise<void>
   /** Ends a cooldown early (a successful half-open trial) and clears the minute's failures. */
   recover(id: string, now: number): Promise<void>
+  /** Releases connections the store opened (a Redis client it created); optional for stores holding none. */
+  close?(): Promise<void>
+}
+
+/** Spread into the router's stats as is: it must never carry a secret (a Redis URL holds a password). */
+export interface StateStatus {
+  state: 'memory' | 'redis'
+  /** Why the state is not where it was configured to be, e.g. Redis unreachable and memory serving. */
+  stateNote?: string
 }
 
 export interface SharedDeploymentState {

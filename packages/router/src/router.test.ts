@@ -7,6 +7,7 @@ import {
 } from '@rerank-kit/protocol'
 import { describe, expect, it } from 'vitest'
 import type { RouterDeployment } from './deployment-runtime'
+import { MemoryState } from './memory-state'
 import { Router, type RouterOptions } from './router'
 
 // Router semantics with in-process deployments whose answers are scripted, and a clock the test moves.
@@ -147,6 +148,55 @@ describe('Router: retries', () => {
     setTimeout(() => controller.abort(), 20)
     await expect(r.rerank(request, { signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' })
     expect(b.calls).toHaveLength(0)
+    // The abort is the caller's doing: counted apart, not as a failure of the deployment.
+    const [statsA] = (await r.stats()).deployments
+    expect(statsA).toMatchObject({ failures: {}, aborted: 1 })
+  })
+
+  it('a caller who aborts while a deployment fails gets "aborted", not that deployment\'s error', async () => {
+    const controller = new AbortController()
+    const failing: Reranker = {
+      async rerank() {
+        controller.abort()
+        throw upstream(503)
+      },
+    }
+    const b = scripted('b')
+    const { router: r } = router([
+      { modelName: 'g', reranker: failing },
+      { modelName: 'g', reranker: b.reranker },
+    ])
+    await expect(r.rerank(request, { signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' })
+    expect(b.calls).toHaveLength(0)
+    // Already aborted: nothing is sent at all.
+    await expect(r.rerank(request, { signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' })
+    expect((await r.stats()).deployments.map((d) => d.requests)).toEqual([1, 0])
+  })
+})
+
+describe('Router: state store failures', () => {
+  it('a store that throws does not turn a backend answer or error into a state error', async () => {
+    const broken = new MemoryState()
+    const warnings: unknown[] = []
+    broken.recordOutcome = async () => {
+      throw new Error('store down')
+    }
+    const a = scripted('a', [upstream(500)])
+    const { router: r } = router([{ modelName: 'g', reranker: a.reranker }], {
+      state: broken,
+      numRetries: 0,
+      logger: { debug() {}, info() {}, warn: (...args) => warnings.push(args), error() {} },
+    })
+    await expect(r.rerank(request)).rejects.toMatchObject({ code: 'upstream_error', upstreamStatus: 500 })
+    expect((await r.rerank(request)).results).toEqual([
+      { index: 0, score: 0.5 },
+      { index: 1, score: 1 / 3 },
+    ])
+    expect(warnings).toEqual([
+      ['router state not updated', { deployment: 'g#0', code: 'internal' }],
+      ['router group failed', { group: 'g', code: 'upstream_error' }],
+      ['router state not updated', { deployment: 'g#0', code: 'internal' }],
+    ])
   })
 })
 

@@ -14,6 +14,7 @@ import {
 import { DeploymentRuntime, type RouterDeployment } from './deployment-runtime'
 import type { DeploymentSnapshot, StrategyName } from './deployment-snapshot'
 import { countsAgainstDeployment, isCallersFault, isWorthRetrying } from './failure-kinds'
+import { HealthChecker, rerankHealthCheck } from './health-checks'
 import { MemoryState } from './memory-state'
 import type { RouterStateStore } from './router-state'
 import { strategyByName } from './strategies'
@@ -36,6 +37,11 @@ export interface RouterOptions {
   fallbackToLocal?: boolean
   /** latency-based-routing: deployments within this fraction of the fastest share the load (default 0.1). */
   latencyBuffer?: number
+  /**
+   * Probe every deployment this often (each with its `healthCheck`, else a one-document rerank): a failed probe
+   * cools the deployment down at once, a passing one ends its cooldown. Off when unset.
+   */
+  healthCheckIntervalMs?: number
   state?: RouterStateStore
   logger?: Logger
   /** Injectable for tests. */
@@ -59,6 +65,7 @@ export class Router implements Reranker {
   private readonly random: () => number
   private readonly now: () => number
   private readonly strategy
+  private readonly healthChecker: HealthChecker | undefined
 
   constructor(private readonly options: RouterOptions) {
     if (options.deployments.length === 0 && !options.local) {
@@ -90,6 +97,7 @@ export class Router implements Reranker {
     this.logger = options.logger ?? silentLogger
     this.random = options.random ?? Math.random
     this.now = options.now ?? Date.now
+    this.healthChecker = this.startHealthChecks()
   }
 
   /** The groups this router serves (what `/v1/models` lists). */
@@ -147,13 +155,17 @@ export class Router implements Reranker {
           signal,
         )
       }
-      const deployment = await this.pick(group, members, tried, lastError)
+      // A caller who left is not sent anywhere (the signal may fire between two awaits, not only during one).
+      if (signal?.aborted) throw abortedError()
+      const { deployment, trial } = await this.pick(group, members, tried, lastError)
       tried.add(deployment.id)
       try {
-        return await this.call(deployment, request, signal)
+        return await this.call(deployment, trial, request, signal)
       } catch (thrown) {
         lastError = fromUnknown(thrown)
-        if (!isWorthRetrying(lastError) || signal?.aborted) throw lastError
+        // The deployment's error would mislead a caller who aborted: it is an abort whatever failed meanwhile.
+        if (signal?.aborted) throw abortedError()
+        if (!isWorthRetrying(lastError)) throw lastError
         this.logger.debug('retrying on another deployment', {
           group,
           failed: deployment.id,
@@ -164,13 +176,17 @@ export class Router implements Reranker {
     throw lastError!
   }
 
-  /** The strategy's pick among deployments that are untried, not cooling down and under their limits. */
+  /**
+   * The strategy's pick among deployments that are untried, not cooling down and under their limits. The pick
+   * holds a slot of the deployment's max_parallel_requests (and its half-open trial, if it is one): `call`
+   * releases them.
+   */
   private async pick(
     group: string,
     members: DeploymentRuntime[],
     tried: ReadonlySet<string>,
     lastError: RerankError | undefined,
-  ): Promise<DeploymentRuntime> {
+  ): Promise<{ deployment: DeploymentRuntime; trial: boolean }> {
     const now = this.now()
     const untried = members.filter((deployment) => !tried.has(deployment.id))
     if (untried.length === 0 && lastError) throw lastError
@@ -225,11 +241,36 @@ export class Router implements Reranker {
       })
       if (!chosen) break
       const deployment = untried.find((candidate) => candidate.id === chosen.id)!
-      // Counted atomically (in Redis, across instances): a race for the last unit of rpm picks again.
-      if (await this.state.takeRequest(chosen.id, deployment.config.rpm, now)) return deployment
+      eligible.splice(eligible.indexOf(chosen), 1)
+      // This process's slots are checked again and taken before the next await: concurrent picks that read the
+      // state together would otherwise all take the one half-open trial or the last parallel slot.
+      const { maxParallelRequests } = deployment.config
+      const trial = deployment.halfOpen
+      if (trial && deployment.trialInFlight) {
+        reasons.push(`${chosen.id} is on a recovery trial`)
+        retryAt = Math.min(retryAt, now + 1_000)
+        continue
+      }
+      if (maxParallelRequests !== undefined && deployment.inFlight >= maxParallelRequests) {
+        reasons.push(`${chosen.id} is at max_parallel_requests (${maxParallelRequests})`)
+        retryAt = Math.min(retryAt, now + 1_000)
+        continue
+      }
+      deployment.inFlight++
+      if (trial) deployment.trialInFlight = true
+      let taken = false
+      try {
+        // Counted atomically (in Redis, across instances): a race for the last unit of rpm picks again.
+        taken = await this.state.takeRequest(chosen.id, deployment.config.rpm, now)
+      } finally {
+        if (!taken) {
+          deployment.inFlight--
+          if (trial) deployment.trialInFlight = false
+        }
+      }
+      if (taken) return { deployment, trial }
       reasons.push(`${chosen.id} is at its rpm limit (${deployment.config.rpm}/min)`)
       retryAt = Math.min(retryAt, nextMinute)
-      eligible.splice(eligible.indexOf(chosen), 1)
     }
     if (lastError) throw lastError
     throw new RerankError('overloaded', `No deployment of "${group}" is available: ${reasons.join('; ')}`, {
@@ -237,32 +278,56 @@ export class Router implements Reranker {
     })
   }
 
-  private async call(deployment: DeploymentRuntime, request: RerankRequest, signal: AbortSignal | undefined) {
-    const trial = deployment.halfOpen
-    deployment.inFlight++
+  /** One call on a deployment `pick` chose; releases the slot (and trial) the pick took. */
+  private async call(
+    deployment: DeploymentRuntime,
+    trial: boolean,
+    request: RerankRequest,
+    signal: AbortSignal | undefined,
+  ) {
     deployment.requests++
-    if (trial) deployment.trialInFlight = true
     const started = performance.now()
     try {
       const response = await deployment.config.reranker.rerank(request, signal ? { signal } : {})
       const now = this.now()
       deployment.successes++
       deployment.recordLatency(performance.now() - started)
-      await Promise.all([
-        this.state.addTokens(deployment.id, response.usage?.totalTokens ?? estimateTokens(request), now),
-        this.state.recordOutcome(deployment.id, false, now),
-        trial ? this.state.recover(deployment.id, now) : undefined,
-      ])
       deployment.halfOpen = false
+      await this.bookkeeping(deployment, () =>
+        Promise.all([
+          this.state.addTokens(deployment.id, response.usage?.totalTokens ?? estimateTokens(request), now),
+          this.state.recordOutcome(deployment.id, false, now),
+          trial ? this.state.recover(deployment.id, now) : undefined,
+        ]),
+      )
       return response
     } catch (thrown) {
       const error = fromUnknown(thrown)
-      deployment.failures[error.code] = (deployment.failures[error.code] ?? 0) + 1
-      if (countsAgainstDeployment(error)) await this.failed(deployment, error, trial)
+      // A caller's abort says nothing about the deployment: it is neither a failure nor counted as one.
+      if (error.code === 'aborted') deployment.aborted++
+      else deployment.failures[error.code] = (deployment.failures[error.code] ?? 0) + 1
+      if (countsAgainstDeployment(error)) {
+        await this.bookkeeping(deployment, () => this.failed(deployment, error, trial))
+      }
       throw error
     } finally {
       deployment.inFlight--
       if (trial) deployment.trialInFlight = false
+    }
+  }
+
+  /**
+   * Shared-state writes after a call. A custom store that throws must not turn a backend's answer (or its
+   * error) into a state error: the call's outcome stands, and the store's failure is logged.
+   */
+  private async bookkeeping(deployment: DeploymentRuntime, write: () => Promise<unknown>) {
+    try {
+      await write()
+    } catch (thrown) {
+      this.logger.warn('router state not updated', {
+        deployment: deployment.id,
+        code: fromUnknown(thrown).code,
+      })
     }
   }
 
@@ -284,6 +349,53 @@ export class Router implements Reranker {
     }
   }
 
+  private startHealthChecks(): HealthChecker | undefined {
+    const intervalMs = this.options.healthCheckIntervalMs
+    if (intervalMs === undefined) return undefined
+    const byId = new Map([...this.groups.values()].flat().map((deployment) => [deployment.id, deployment]))
+    const targets = [...byId.values()].map((deployment) => ({
+      id: deployment.id,
+      check: deployment.config.healthCheck ?? rerankHealthCheck(deployment.config.reranker),
+    }))
+    const checker = new HealthChecker(targets, {
+      intervalMs,
+      logger: this.logger,
+      onResult: (target, error) => this.healthChecked(byId.get(target.id)!, error),
+    })
+    checker.start()
+    return checker
+  }
+
+  /** Runs one round of health checks now (they also run every `healthCheckIntervalMs`). */
+  async checkHealth(): Promise<void> {
+    await this.healthChecker?.checkAll()
+  }
+
+  private async healthChecked(deployment: DeploymentRuntime, error: RerankError | undefined) {
+    const now = this.now()
+    deployment.health = { healthy: !error, checkedAt: now, ...(error ? { code: error.code } : {}) }
+    if (error) {
+      // Cooled down for at least one interval: the next probe, not live traffic, finds out whether it is back.
+      const until =
+        now + Math.max(this.options.cooldownTimeMs ?? 5_000, this.options.healthCheckIntervalMs ?? 0)
+      deployment.halfOpen = true
+      await this.state.coolDown(deployment.id, until)
+      this.logger.warn('health check failed; deployment cooling down', {
+        deployment: deployment.id,
+        code: error.code,
+        until: new Date(until).toISOString(),
+      })
+      return
+    }
+    const shared = (await this.state.read([deployment.id], now)).get(deployment.id)
+    if (shared?.coolingUntil !== undefined) {
+      // A passing probe is as good as a half-open trial, and costs no user request.
+      await this.state.recover(deployment.id, now)
+      deployment.halfOpen = false
+      this.logger.info('health check passed; deployment back in rotation', { deployment: deployment.id })
+    }
+  }
+
   /** Per deployment: counters, latency, cooldown and usage. Ids and group names only: never a key or URL. */
   async stats() {
     const now = this.now()
@@ -294,7 +406,7 @@ export class Router implements Reranker {
     )
     return {
       strategy: this.options.routingStrategy ?? 'simple-shuffle',
-      state: this.state.kind,
+      ...this.state.status(),
       deployments: all.map((deployment) => {
         const state = shared.get(deployment.id)
         return {
@@ -303,6 +415,7 @@ export class Router implements Reranker {
           requests: deployment.requests,
           successes: deployment.successes,
           failures: { ...deployment.failures },
+          aborted: deployment.aborted,
           inFlight: deployment.inFlight,
           latencyP50Ms: deployment.latencyPercentile(50),
           latencyP95Ms: deployment.latencyPercentile(95),
@@ -312,9 +425,19 @@ export class Router implements Reranker {
           tpmUsed: state?.tpmUsed ?? 0,
           rpm: deployment.config.rpm,
           tpm: deployment.config.tpm,
+          health:
+            deployment.health === undefined
+              ? undefined
+              : { ...deployment.health, checkedAt: new Date(deployment.health.checkedAt).toISOString() },
         }
       }),
     }
+  }
+
+  /** Stops the health checks (a round in progress finishes), then closes the state store (Redis). */
+  async close(): Promise<void> {
+    await this.healthChecker?.stop()
+    await this.state.close?.()
   }
 }
 
@@ -326,3 +449,5 @@ function estimateTokens(request: RerankRequest): number {
   )
   return Math.ceil((documentChars + request.query.length * request.documents.length) / 4)
 }
+
+const abortedError = () => new RerankError('aborted', 'The request was aborted')

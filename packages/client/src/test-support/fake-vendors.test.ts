@@ -294,6 +294,22 @@ describe('faults and auth', () => {
     expect([unhealthy.status, unhealthy.json().error_type]).toEqual([503, 'unhealthy'])
   })
 
+  it('options.fault: a rule for every request the queue does not cover, given the request and its number', async () => {
+    const tei = await fake('tei', {
+      fault: (request, number) =>
+        (request.body as { query?: string }).query === 'fail me' || number === 2
+          ? { status: 500 }
+          : undefined,
+    })
+    tei.faults.push({ status: 503 })
+    const statuses: number[] = []
+    for (const q of [query, query, query, 'fail me', query]) {
+      statuses.push((await post(tei, '/rerank', { query: q, texts: documents })).status)
+    }
+    // The queued 503 first, then the rule: request number 2 and the marked query fail, the rest pass.
+    expect(statuses).toEqual([503, 200, 500, 500, 200])
+  })
+
   it('apiKey: a missing or wrong bearer token gets 401 in the vendor format', async () => {
     const cohere = await fake('cohere', { apiKey: 'secret' })
     const request = { query, documents }

@@ -50,13 +50,18 @@ export interface FakeVendorOptions {
   maxInputChars?: number
   /** Infinity classify: one `LABEL_0` entry per input, sigmoid already applied. */
   singleLabel?: boolean
+  /**
+   * The fault for each request the `faults` queue does not cover (`number` counts every request from 0):
+   * a backend that keeps failing the same way, or fails by a rule, as chaos tests need.
+   */
+  fault?: (request: RecordedRequest, number: number) => FakeFault | undefined
 }
 
 export interface FakeVendor {
   /** `http://127.0.0.1:PORT`, no trailing slash. */
   url: string
   requests: RecordedRequest[]
-  /** Faults consumed one per incoming request, in order, before normal handling. */
+  /** Faults consumed one per incoming request, in order, before `options.fault` and normal handling. */
   faults: FakeFault[]
   /** Closes the server and all its connections. */
   close(): Promise<void>
@@ -484,7 +489,22 @@ function errorBody(kind: FakeVendorKind, status: number, message: string, teiTyp
 // ---------------------------------------------------------------------------------------------------------
 // HTTP plumbing.
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms))
+/**
+ * Waits, but no longer than the connection lives: once the client gave up (or close() ran) there is nobody
+ * to answer, and a long "hang" must not keep a timer alive after the test.
+ */
+function pause(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((done) => {
+    if (res.destroyed) return done()
+    const finish = () => {
+      clearTimeout(timer)
+      res.off('close', finish)
+      done()
+    }
+    const timer = setTimeout(finish, ms)
+    res.once('close', finish)
+  })
+}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -514,7 +534,7 @@ const defaultMessage = (status: number) => STATUS_CODES[status] ?? `HTTP ${statu
 
 /** Applies a fault; returns true when it answered the request (false: go on with normal handling). */
 async function applyFault(kind: FakeVendorKind, fault: FakeFault, res: ServerResponse): Promise<boolean> {
-  if (fault.delayMs !== undefined) await sleep(fault.delayMs)
+  if (fault.delayMs !== undefined) await pause(fault.delayMs, res)
   if (fault.destroy) {
     res.socket?.destroy()
     return true
@@ -548,12 +568,13 @@ async function handle(
   const path = (req.url ?? '/').split('?')[0] ?? '/'
   const raw = await readBody(req)
   const parsed = parseJson(raw)
-  vendor.requests.push({ method, path, headers: req.headers, body: parsed.ok ? parsed.value : raw })
+  const recorded = { method, path, headers: req.headers, body: parsed.ok ? parsed.value : raw }
+  vendor.requests.push(recorded)
 
   const fail = (status: number, message: string, teiType?: string) =>
     send(res, status, JSON.stringify(errorBody(kind, status, message, teiType)))
 
-  const fault = vendor.faults.shift()
+  const fault = vendor.faults.shift() ?? options.fault?.(recorded, vendor.requests.length - 1)
   if (fault !== undefined && (await applyFault(kind, fault, res))) return
   if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
     return fail(401, 'invalid api token')

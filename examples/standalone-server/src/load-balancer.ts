@@ -1,0 +1,57 @@
+import type { Logger } from '@rerank-kit/protocol'
+import { loadRouterConfig, type RouterConfig, routerFromConfig } from '@rerank-kit/router'
+import type { ServedReranker } from '@rerank-kit/server'
+import type { ResolvePath } from './local-model'
+import type { ServedBackend } from './served-backend'
+import type { Settings } from './settings'
+
+/**
+ * RERANKER_LOAD_BALANCER_ENABLED=true: a Router built from the LiteLLM-style YAML at RERANKER_CONFIG_PATH.
+ * The local model (from the usual model settings) is loaded only when the config routes to it.
+ *
+ * @throws RouterConfigError naming the bad key and the file, before anything listens.
+ */
+export async function loadBalancer(
+  settings: Settings,
+  from: ResolvePath,
+  logger: Logger,
+): Promise<ServedBackend> {
+  const configPath = from(settings.configPath)
+  const config = await loadRouterConfig(configPath)
+  // Imported only when needed: routing to remote backends alone never loads onnxruntime.
+  const local = needsLocalModel(config)
+    ? (await import('./local-model')).localModel(settings, from, logger)
+    : undefined
+  const router = routerFromConfig(config, { ...(local && { local: local.reranker }), logger })
+  const reranker: ServedReranker = {
+    rerank: (request, options) => router.rerank(request, options),
+    get modelNames() {
+      return router.modelNames
+    },
+    // Remote deployments need no loading: /ready waits for the local model only when there is one.
+    get isReady() {
+      return local?.reranker.isReady ?? true
+    },
+    stats: () => router.stats(),
+  }
+  return {
+    reranker,
+    fields: {
+      config: configPath,
+      deployments: config.deployments.map((deployment) => deployment.id),
+      ...(local && { localModel: local.model }),
+    },
+    ready: async () => {
+      await local?.reranker.ready()
+    },
+    // Health checks and the Redis connection would otherwise keep the process alive after the server closed.
+    close: async () => {
+      await router.close()
+      await local?.reranker.close()
+    },
+  }
+}
+
+function needsLocalModel(config: RouterConfig): boolean {
+  return config.settings.fallbackToLocal || config.deployments.some((deployment) => deployment.local)
+}
