@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RerankClient } from '@rerank-kit/client'
+import { nodeHttpFetch } from '@rerank-kit/client/node'
 import { type Reranker, type RerankRequest, rankScores } from '@rerank-kit/protocol'
 import { Router } from '@rerank-kit/router'
 import { startChild } from './child-process'
@@ -58,7 +59,11 @@ try {
   const stubUrl = `http://127.0.0.1:${stub.match[1]}`
 
   // (a) In process; the direct calls alternate between the router's two clients.
-  const clients = [0, 1].map(() => new RerankClient({ baseUrl: stubUrl, format: 'native', retry: false }))
+  // The fast Node transport, as routerFromConfig uses: the slower built-in fetch would hide the router's cost.
+  const transport = nodeHttpFetch()
+  const clients = [0, 1].map(
+    () => new RerankClient({ baseUrl: stubUrl, format: 'native', retry: false, fetch: transport }),
+  )
   const router = routerOver(clients)
   let turn = 0
   const inProcess = {

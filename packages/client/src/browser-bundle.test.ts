@@ -9,7 +9,7 @@ describe('browser bundle', () => {
     expect(bundle.externalImports).toEqual([])
     expect(bundle.code).not.toMatch(/["'`]node:/)
     expect(bundle.code).toContain('RerankClient')
-    // zod + ky + protocol: a ceiling that catches an accidental heavy dependency, not a speed claim.
+    // zod + protocol: a ceiling that catches an accidental heavy dependency, not a speed claim.
     expect(bundle.bytes).toBeLessThan(200 * 1024)
   })
 

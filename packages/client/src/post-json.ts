@@ -1,5 +1,4 @@
 import { errorFromHttpResponse, fromUnknown, RerankError, systemErrorCode } from '@rerank-kit/protocol'
-import ky from 'ky'
 
 export interface PostOptions {
   headers: Record<string, string>
@@ -15,20 +14,29 @@ const quotedChars = 200
  * One POST of a JSON body, answered with parsed JSON or a RerankError: an HTTP error in any family's body,
  * a timeout (`timeout`), the caller's abort (`aborted`), no connection (`network_error`), or a body that is
  * not JSON (`upstream_error`). The deadline covers the whole exchange, body included.
+ *
+ * The platform's fetch, called directly: a router sends every request through here, and a wrapper that builds
+ * a Request, tees its body for retries we never make and combines signals with AbortSignal.any cost several
+ * times the call itself (see benchmarks/src/router-bench.ts). One controller carries both the caller's abort
+ * and the deadline.
  */
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<unknown> {
-  const deadline = AbortSignal.timeout(options.timeoutMs)
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, options.timeoutMs)
+  const callerSignal = options.signal
+  const forwardAbort = () => controller.abort()
+  if (callerSignal?.aborted) controller.abort()
+  else callerSignal?.addEventListener('abort', forwardAbort, { once: true })
   try {
-    const response = await ky.post(url, {
-      json: body,
-      headers: options.headers,
-      signal,
-      // Retries and deadlines are ours: ky's would retry POSTs blindly and not cover the body.
-      retry: 0,
-      timeout: false,
-      throwHttpErrors: false,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+    const response = await (options.fetch ?? globalThis.fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...options.headers },
+      body: JSON.stringify(body),
+      signal: controller.signal,
     })
     const text = await response.text()
     const json = parseJson(text)
@@ -45,10 +53,10 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     return json
   } catch (thrown) {
     if (RerankError.isInstance(thrown)) throw thrown
-    if (options.signal?.aborted) {
+    if (callerSignal?.aborted) {
       throw new RerankError('aborted', 'The request was aborted', { cause: thrown })
     }
-    if (deadline.aborted) {
+    if (timedOut) {
       // No URL in the message: unlike network_error and upstream_error, a timeout's message is public, and a
       // server serving this client (or a router over it) would hand the upstream's address to its callers.
       throw new RerankError('timeout', `No answer from the reranker within ${options.timeoutMs} ms`, {
@@ -64,6 +72,9 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
       })
     }
     throw error
+  } finally {
+    clearTimeout(timer)
+    callerSignal?.removeEventListener('abort', forwardAbort)
   }
 }
 

@@ -1,0 +1,1 @@
+export { type NodeHttpFetchOptions, nodeHttpFetch } from './node-http-fetch'
