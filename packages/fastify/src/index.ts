@@ -14,14 +14,23 @@ export interface RerankPluginOptions extends RerankHandlerOptions {
   closeReranker?: boolean
 }
 
-/** Fastify's pino logger takes fields first; ours passes the message first. */
+/**
+ * Fastify's pino logger takes fields first; ours passes the message first. Kept per logger: without request
+ * logging every request shares one logger, and the wrapper need not be rebuilt for each.
+ */
+const wrappedLoggers = new WeakMap<FastifyBaseLogger, Logger>()
 function fromPino(log: FastifyBaseLogger): Logger {
-  return {
-    debug: (message, fields) => log.debug(fields ?? {}, message),
-    info: (message, fields) => log.info(fields ?? {}, message),
-    warn: (message, fields) => log.warn(fields ?? {}, message),
-    error: (message, fields) => log.error(fields ?? {}, message),
+  let wrapped = wrappedLoggers.get(log)
+  if (!wrapped) {
+    wrapped = {
+      debug: (message, fields) => log.debug(fields ?? {}, message),
+      info: (message, fields) => log.info(fields ?? {}, message),
+      warn: (message, fields) => log.warn(fields ?? {}, message),
+      error: (message, fields) => log.error(fields ?? {}, message),
+    }
+    wrappedLoggers.set(log, wrapped)
   }
+  return wrapped
 }
 
 const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options) => {

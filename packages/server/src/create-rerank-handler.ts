@@ -127,7 +127,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   }
 
   const relative = (path: string) => {
-    const pathOnly = path.split('?', 1)[0]!
+    const query = path.indexOf('?')
+    const pathOnly = query === -1 ? path : path.slice(0, query)
     return pathOnly.startsWith(prefix) ? pathOnly.slice(prefix.length) || '/' : pathOnly
   }
   const known = new Set<string>([...rerankRoutePaths.post, ...rerankRoutePaths.get])
@@ -146,8 +147,9 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       metrics.record(known.has(path) ? path : 'other', answer.status, elapsed / 1000)
       if (options.cors) Object.assign(answer.headers, corsHeaders(options.cors, origin))
       answer.headers['x-request-id'] = requestId
-      answer.headers['x-response-time'] = `${elapsed.toFixed(1)}ms`
-      answer.headers['server-timing'] = `total;dur=${elapsed.toFixed(1)}`
+      const duration = elapsed.toFixed(1)
+      answer.headers['x-response-time'] = `${duration}ms`
+      answer.headers['server-timing'] = `total;dur=${duration}`
       return answer
     }
     if (options.cors && known.has(path) && request.method.toUpperCase() === 'OPTIONS') {
