@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 
 // Tests import workspace packages through the `@rerank-kit/source` export condition, so they run against
@@ -6,9 +6,10 @@ import { defineConfig } from 'vitest/config'
 // with extensionless imports) that Node cannot load.
 const conditions = ['@rerank-kit/source', 'node', 'development|production']
 
+// Workspace packages only: a folder without package.json (e.g. examples/test-support) is shared code, not a project.
 const workspaceDirs = (parent: string) =>
   readdirSync(parent, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    .filter((entry) => entry.isDirectory() && existsSync(`${parent}/${entry.name}/package.json`))
     .map((entry) => `${parent}/${entry.name}`)
 
 export default defineConfig({

@@ -1,3 +1,5 @@
+// The error every call rejects with, so callers need not depend on the protocol package to check it.
+export { isRerankErrorCode, RerankError, type RerankErrorCode } from '@rerank-kit/protocol'
 export {
   type ClientFormatName,
   clientFormatNames,

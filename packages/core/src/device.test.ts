@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { providersForDevice } from './device'
+import { onnxruntimeBackends } from './device-probe'
 
 describe('providersForDevice', () => {
   it('auto probes the platform accelerators, then cpu', () => {
@@ -16,5 +17,13 @@ describe('providersForDevice', () => {
       'Device "coreml" is not available on linux',
     )
     expect(() => providersForDevice('dml', 'darwin')).toThrowError('Device "dml" is not available on darwin')
+  })
+})
+
+describe('onnxruntimeBackends', () => {
+  it('lists what the installed onnxruntime-node can run on, cpu bundled', async () => {
+    const { version, backends } = await onnxruntimeBackends()
+    expect(version).toMatch(/^\d+\.\d+\.\d+/)
+    expect(backends).toContainEqual({ name: 'cpu', bundled: true })
   })
 })

@@ -58,6 +58,11 @@ export function defaultWorkers(cores = availableParallelism()): number {
   return cores >= 4 ? 2 : 1
 }
 
+/** onnxruntime intra-op threads per worker when not set: the cores shared out among the workers. */
+export function defaultThreadsPerWorker(workers: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / workers))
+}
+
 function sigmoid(x: number): number {
   // Two branches keep exp() from overflowing for large |x|.
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
@@ -126,8 +131,7 @@ export class ModelEngine {
       config: {
         onnxPath: resolved.onnxPath,
         providers: providersForDevice(options.device ?? 'auto'),
-        intraOpNumThreads:
-          options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / workers)),
+        intraOpNumThreads: options.threadsPerWorker ?? defaultThreadsPerWorker(workers),
         head: scoreHead(family, resolved.config, tokenizer.encode),
       },
     })

@@ -1,6 +1,6 @@
 import type { ServedReranker } from '@rerank-kit/server'
 
-/** What main.ts serves in either mode: the reranker, what to log about it, and its lifecycle. */
+/** What `serve` serves in either mode: the reranker, what to log about it, and its lifecycle. */
 export interface ServedBackend {
   reranker: ServedReranker
   /** Logged with "listening on": the model, or the config file and deployment ids (never a key or URL). */

@@ -1,7 +1,8 @@
 import type { Logger } from '@rerank-kit/protocol'
 import { loadRouterConfig, type RouterConfig, routerFromConfig } from '@rerank-kit/router'
 import type { ServedReranker } from '@rerank-kit/server'
-import type { ResolvePath } from './local-model'
+import type { OutputStream } from './cli-io'
+import type { ResolvePath } from './model-of-settings'
 import type { ServedBackend } from './served-backend'
 import type { Settings } from './settings'
 
@@ -15,12 +16,13 @@ export async function loadBalancer(
   settings: Settings,
   from: ResolvePath,
   logger: Logger,
+  progress: OutputStream,
 ): Promise<ServedBackend> {
   const configPath = from(settings.configPath)
   const config = await loadRouterConfig(configPath)
   // Imported only when needed: routing to remote backends alone never loads onnxruntime.
   const local = needsLocalModel(config)
-    ? (await import('./local-model')).localModel(settings, from, logger)
+    ? (await import('./local-model')).localModel(settings, from, logger, progress)
     : undefined
   const router = routerFromConfig(config, { ...(local && { local: local.reranker }), logger })
   const reranker: ServedReranker = {

@@ -55,23 +55,79 @@ const keys: Parse = (raw) =>
     .map((key) => key.trim())
     .filter(Boolean)
 
-const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback: unknown }> = {
-  HOST: { key: 'host', parse: text, fallback: '0.0.0.0' },
-  PORT: { key: 'port', parse: integer(0), fallback: 8000 },
-  WORKERS: { key: 'workers', parse: integer(1), fallback: undefined },
-  MODEL_NAME: { key: 'modelName', parse: text, fallback: undefined },
-  MODEL_PATH: { key: 'modelPath', parse: text, fallback: undefined },
-  MODEL_CACHE_DIR: { key: 'modelCacheDir', parse: text, fallback: './models' },
-  USE_OFFLINE_MODE: { key: 'useOfflineMode', parse: boolean, fallback: false },
-  MAX_LENGTH: { key: 'maxLength', parse: integer(8), fallback: undefined },
-  BATCH_SIZE: { key: 'batchSize', parse: integer(1), fallback: 32 },
-  DEVICE: { key: 'device', parse: oneOf('auto', 'cpu', 'cuda', 'dml', 'coreml'), fallback: 'auto' },
-  // The seed defaulted to fp16, which helps GPUs and slows CPUs: here it is opt-in.
-  USE_FP16: { key: 'useFp16', parse: boolean, fallback: false },
-  API_KEY: { key: 'apiKeys', parse: keys, fallback: [] },
-  LOG_LEVEL: { key: 'logLevel', parse: oneOf('debug', 'info', 'warn', 'warning', 'error'), fallback: 'info' },
-  LOAD_BALANCER_ENABLED: { key: 'loadBalancerEnabled', parse: boolean, fallback: false },
-  CONFIG_PATH: { key: 'configPath', parse: text, fallback: './reranker_config.yaml' },
+const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback: unknown; help: string }> = {
+  HOST: { key: 'host', parse: text, fallback: '0.0.0.0', help: 'listen address' },
+  PORT: { key: 'port', parse: integer(0), fallback: 8000, help: 'listen port (0: a free one, logged)' },
+  WORKERS: {
+    key: 'workers',
+    parse: integer(1),
+    fallback: undefined,
+    help: 'inference worker threads (default: 1 below 4 cores, else 2)',
+  },
+  MODEL_NAME: {
+    key: 'modelName',
+    parse: text,
+    fallback: undefined,
+    help: 'hub id to serve, and the name requests use (default: Xenova/ms-marco-MiniLM-L-6-v2)',
+  },
+  MODEL_PATH: { key: 'modelPath', parse: text, fallback: undefined, help: 'a local model folder instead' },
+  MODEL_CACHE_DIR: { key: 'modelCacheDir', parse: text, fallback: './models', help: 'where downloads go' },
+  USE_OFFLINE_MODE: {
+    key: 'useOfflineMode',
+    parse: boolean,
+    fallback: false,
+    help: 'never touch the network (local folder or cache only)',
+  },
+  MAX_LENGTH: {
+    key: 'maxLength',
+    parse: integer(8),
+    fallback: undefined,
+    help: "longest input in tokens (default: the model's limit)",
+  },
+  BATCH_SIZE: { key: 'batchSize', parse: integer(1), fallback: 32, help: 'most pairs per batch' },
+  DEVICE: {
+    key: 'device',
+    parse: oneOf('auto', 'cpu', 'cuda', 'dml', 'coreml'),
+    fallback: 'auto',
+    help: 'auto, cpu, cuda, dml or coreml (mps is read as coreml)',
+  },
+  USE_FP16: { key: 'useFp16', parse: boolean, fallback: false, help: 'load onnx/model_fp16.onnx' },
+  API_KEY: { key: 'apiKeys', parse: keys, fallback: [], help: 'comma-separated keys clients must send' },
+  LOG_LEVEL: {
+    key: 'logLevel',
+    parse: oneOf('debug', 'info', 'warn', 'warning', 'error'),
+    fallback: 'info',
+    help: 'debug, info, warn or error',
+  },
+  LOAD_BALANCER_ENABLED: {
+    key: 'loadBalancerEnabled',
+    parse: boolean,
+    fallback: false,
+    help: 'serve a router over the backends of --config-path',
+  },
+  CONFIG_PATH: {
+    key: 'configPath',
+    parse: text,
+    fallback: './reranker_config.yaml',
+    help: "the router's LiteLLM-style YAML config",
+  },
+}
+
+/** One line per setting: its flag, its variable, its default and what it does (for `serve --help`). */
+export function settingsHelp(): string {
+  const rows = Object.entries(definitions).map(([setting, { parse, fallback, help }]) => {
+    const flag = `--${setting.toLowerCase().replaceAll('_', '-')}${parse === boolean ? '' : ' <value>'}`
+    const shown =
+      fallback === undefined || (Array.isArray(fallback) && fallback.length === 0) ? '' : ` [${fallback}]`
+    return [flag, `RERANKER_${setting}`, `${help}${shown}`] as const
+  })
+  const flagWidth = Math.max(...rows.map(([flag]) => flag.length))
+  const variableWidth = Math.max(...rows.map(([, variable]) => variable.length))
+  return rows
+    .map(
+      ([flag, variable, help]) => `  ${flag.padEnd(flagWidth)}  ${variable.padEnd(variableWidth)}  ${help}`,
+    )
+    .join('\n')
 }
 
 export class SettingsError extends Error {}

@@ -1,19 +1,13 @@
-import { basename } from 'node:path'
 import { LocalReranker } from '@rerank-kit/core'
 import type { Logger } from '@rerank-kit/protocol'
+import type { OutputStream } from './cli-io'
 import { progressBar } from './console-logger'
+import { modelOfSettings, type ResolvePath } from './model-of-settings'
 import type { Settings } from './settings'
 
-/** Resolves a path given in the settings; `pnpm start` runs in this package's folder, so relative to INIT_CWD. */
-export type ResolvePath = (path: string) => string
-
 /** The model the settings name (RERANKER_MODEL_PATH / _NAME ...), loading from construction on. */
-export function localModel(settings: Settings, from: ResolvePath, logger: Logger) {
-  // The seed defaulted to BAAI/bge-reranker-v2-m3, whose repo has no ONNX files; this is a known ONNX export.
-  const model = settings.modelPath
-    ? from(settings.modelPath)
-    : (settings.modelName ?? 'Xenova/ms-marco-MiniLM-L-6-v2')
-  const name = settings.modelName ?? (settings.modelPath ? basename(model) : model)
+export function localModel(settings: Settings, from: ResolvePath, logger: Logger, progress: OutputStream) {
+  const { model, name } = modelOfSettings(settings, from)
   const reranker = new LocalReranker({
     models: [
       {
@@ -29,7 +23,7 @@ export function localModel(settings: Settings, from: ResolvePath, logger: Logger
     cacheDir: from(settings.modelCacheDir),
     offline: settings.useOfflineMode,
     logger,
-    onProgress: progressBar(),
+    onProgress: progressBar(progress),
   })
   return { reranker, model }
 }

@@ -1,0 +1,62 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { LocalReranker } from '@rerank-kit/core'
+import { createNodeListener, createRerankHandler } from '@rerank-kit/server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fixtureModelPath, killExamples, runExample } from '../../test-support/run-example'
+
+// The documents of src/main.ts, in order (the script prints each result as "score  [index] document").
+const query = 'What is the capital of France?'
+const documents = [
+  'Berlin is the capital of Germany.',
+  'Paris is the capital and largest city of France.',
+  'Bananas are rich in potassium.',
+  'France is a country in Western Europe.',
+]
+const exampleDir = join(import.meta.dirname, '..')
+
+let reference: LocalReranker
+let expectedLines: string[]
+beforeAll(async () => {
+  reference = await LocalReranker.create({
+    models: [{ model: fixtureModelPath, name: 'tiny-bert-reranker' }],
+  })
+  const { results } = await reference.rerank({ query, documents, topN: 3 })
+  expectedLines = results.map(({ index, score }) => `  ${score.toFixed(6)}  [${index}] ${documents[index]}`)
+}, 60_000)
+afterAll(async () => {
+  killExamples()
+  await reference?.close()
+})
+
+/** Runs the script to its end (exit 0) and checks both rankings and the error line; returns its output. */
+async function runAndCheck(args: string[]): Promise<string> {
+  const script = runExample(exampleDir, args)
+  expect(await script.exited, script.output()).toBe(0)
+  const output = script.output()
+  for (const format of ['native', 'cohere']) {
+    expect(output).toContain([`${format}: top 3 of 4`, ...expectedLines].join('\n'))
+  }
+  expect(output).toMatch(/^error: model_not_found \(HTTP 404\): Model "no-such-model" is not served here/m)
+  return output
+}
+
+describe('client-usage', () => {
+  it('starts its own server, prints both rankings with the in-process scores and the error code', async () => {
+    const output = await runAndCheck([])
+    expect(output).toMatch(/^started a rerank-kit server at http:\/\/127\.0\.0\.1:\d+$/m)
+  }, 90_000)
+
+  it('uses the server whose URL it is given', async () => {
+    const server = createServer(createNodeListener(createRerankHandler({ reranker: reference })))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const output = await runAndCheck([`http://127.0.0.1:${(server.address() as AddressInfo).port}`])
+      expect(output).not.toContain('started a rerank-kit server')
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }, 90_000)
+})

@@ -1,0 +1,56 @@
+// RerankClient against a rerank-kit server: the same documents reranked over two wire formats, and an error.
+//
+//   pnpm --filter @rerank-kit/example-client-usage start                          # starts its own server
+//   pnpm --filter @rerank-kit/example-client-usage start http://127.0.0.1:8000    # or uses yours
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { resolve } from 'node:path'
+import { RerankClient, RerankError } from '@rerank-kit/client'
+import { LocalReranker } from '@rerank-kit/core'
+import { createNodeListener, createRerankHandler } from '@rerank-kit/server'
+
+// 1. A server to talk to: the URL given on the command line, or one started here over the tiny test model.
+//    (The client itself never loads a model: it only needs @rerank-kit/client.)
+let baseUrl = process.argv[2]
+let stopServer = async () => {}
+if (!baseUrl) {
+  const model = resolve(import.meta.dirname, '../../../fixtures/models/tiny-bert-reranker')
+  const reranker = await LocalReranker.create({ models: [{ model, name: 'tiny-bert-reranker' }] })
+  const server = createServer(createNodeListener(createRerankHandler({ reranker })))
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening)) // port 0: any free port
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  stopServer = async () => {
+    await new Promise((closed) => server.close(closed))
+    await reranker.close()
+  }
+  console.log(`started a rerank-kit server at ${baseUrl}`)
+}
+
+const query = 'What is the capital of France?'
+const documents = [
+  'Berlin is the capital of Germany.',
+  'Paris is the capital and largest city of France.',
+  'Bananas are rich in potassium.',
+  'France is a country in Western Europe.',
+]
+
+// 2. One client per wire format. 'native' calls POST /rerank; 'cohere' calls POST /v1/rerank, as Cohere's API
+//    (any Cohere-compatible server works). Both return the same canonical response: results sorted best first,
+//    each with the document's index in `documents` and a score in [0, 1].
+for (const format of ['native', 'cohere'] as const) {
+  const client = new RerankClient({ baseUrl, format })
+  const { results } = await client.rerank({ query, documents, topN: 3 })
+  console.log(`\n${format}: top ${results.length} of ${documents.length}`)
+  for (const { index, score } of results) console.log(`  ${score.toFixed(6)}  [${index}] ${documents[index]}`)
+}
+
+// 3. Errors: every failure is a RerankError with a machine-readable code, the HTTP status, a message and
+//    whether a retry may help. The native format carries the server's exact code.
+try {
+  await new RerankClient({ baseUrl, format: 'native' }).rerank({ model: 'no-such-model', query, documents })
+} catch (error) {
+  if (!(error instanceof RerankError)) throw error
+  console.log(`\nerror: ${error.code} (HTTP ${error.status}): ${error.message}`)
+}
+
+await stopServer()

@@ -1,0 +1,275 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { LocalReranker } from '@rerank-kit/core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { FakeHub } from '../../core/src/model-files/fake-hub-server'
+import { runCli } from './run-cli'
+
+// The real command as a separate process, from source: node with tsx's loader (a devDependency of this
+// package) and the @rerank-kit/source condition, as `rerank-kit` would run once built. Never needs a build.
+
+const here = join(import.meta.dirname, '..')
+const fixture = join(here, '../../fixtures/models/tiny-bert-reranker')
+const tsx = pathToFileURL(createRequire(join(here, 'package.json')).resolve('tsx')).href
+const running: ChildProcess[] = []
+
+/** The machine's HF_* and RERANKER_* settings must not leak into the command under test. */
+function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('HF_') && !name.startsWith('RERANKER_')),
+  )
+  return { ...clean, ...env }
+}
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(
+    process.execPath,
+    ['--import', tsx, '--conditions=@rerank-kit/source', 'src/cli.ts', ...args],
+    { cwd: here, env: cleanEnv(env) },
+  )
+  running.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const waitFor = async (pattern: RegExp) => {
+    for (let i = 0; i < 600; i++) {
+      const match = pattern.exec(stderr)
+      if (match) return match
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error(`timed out waiting for ${pattern} in:\n${stderr}`)
+  }
+  return { child, exited, waitFor, stdout: () => stdout, stderr: () => stderr }
+}
+
+/** Runs a command to its end. */
+async function run(args: string[], env: Record<string, string> = {}) {
+  const command = start(args, env)
+  const code = await command.exited
+  return { code, stdout: command.stdout(), stderr: command.stderr() }
+}
+
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill('SIGKILL')
+})
+
+const request = { query: 'capital of France', documents: ['Paris is the capital of France.', 'Bananas.'] }
+
+/** The scores the same model gives in this process: the served ones must equal them exactly. */
+async function inProcessScores(): Promise<number[]> {
+  const reranker = await LocalReranker.create({ models: [{ model: fixture, workers: 1 }] })
+  try {
+    const response = await reranker.rerank(request)
+    return response.results.sort((a, b) => a.index - b.index).map((result) => result.score)
+  } finally {
+    await reranker.close()
+  }
+}
+
+async function servedScores(url: string, model: string): Promise<number[]> {
+  const response = await fetch(`${url}/rerank`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, ...request, return_documents: false }),
+  })
+  expect(response.status).toBe(200)
+  const body = (await response.json()) as { results: { index: number; relevance_score: number }[] }
+  return body.results.sort((a, b) => a.index - b.index).map((result) => result.relevance_score)
+}
+
+let expectedScores: number[]
+beforeAll(async () => {
+  expectedScores = await inProcessScores()
+})
+
+describe('rerank-kit usage', () => {
+  it('--help lists the commands; each command has its own --help', async () => {
+    const help = await run(['--help'])
+    expect(help.code).toBe(0)
+    for (const command of ['serve', 'download', 'models', 'check']) expect(help.stdout).toContain(command)
+    expect(help.stdout).toContain('rerank-kit serve --model-path ./model')
+
+    const serveHelp = await run(['serve', '--help'])
+    expect(serveHelp.code).toBe(0)
+    expect(serveHelp.stdout).toMatch(/--model-path <value> +RERANKER_MODEL_PATH/)
+    expect(serveHelp.stdout).toMatch(/--use-offline-mode +RERANKER_USE_OFFLINE_MODE/)
+    const downloadHelp = await run(['download', '-h'])
+    expect(downloadHelp.code).toBe(0)
+    expect(downloadHelp.stdout).toContain('Usage: rerank-kit download <org/name>')
+  })
+
+  it('an unknown command, flag or setting exits 2 naming it', async () => {
+    const [unknown, noCommand, badFlag, badServeFlag, badSetting, noModel] = await Promise.all([
+      run(['frobnicate']),
+      run([]),
+      run(['models', '--colour']),
+      run(['serve', '--colour']),
+      run(['serve'], { RERANKER_PORT: 'eighty' }),
+      run(['download']),
+    ])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('rerank-kit: unknown command "frobnicate"')
+    expect(noCommand.code).toBe(2)
+    expect(noCommand.stderr).toContain('Usage: rerank-kit <command>')
+    expect(badFlag.code).toBe(2)
+    expect(badFlag.stderr).toContain('Unknown flag --colour for models')
+    expect(badServeFlag.code).toBe(2)
+    expect(badServeFlag.stderr).toContain('rerank-kit: Unknown flag --colour')
+    expect(badSetting.code).toBe(2)
+    expect(badSetting.stderr).toContain('Invalid RERANKER_PORT="eighty" (from the environment)')
+    expect(noModel.code).toBe(2)
+    expect(noModel.stderr).toContain('download needs a model')
+  })
+})
+
+describe('rerank-kit serve', () => {
+  it('serves the fixture model with the in-process scores, then stops on SIGTERM with exit 0', async () => {
+    const server = start(['serve', '--model-path', fixture, '--port', '0', '--host', '127.0.0.1'])
+    const [, url] = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))!
+    await server.waitFor(/ INFO {2}ready /)
+    expect(await servedScores(url!, 'tiny-bert-reranker')).toEqual(expectedScores)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    expect(server.stderr()).toMatch(/SIGTERM: no new connections[\s\S]*stopped/)
+  })
+})
+
+describe('rerank-kit download, models, serve --use-offline-mode', () => {
+  let hub: FakeHub
+  let cache: string
+  beforeAll(async () => {
+    hub = await FakeHub.start()
+    const files: Record<string, Uint8Array> = {}
+    for (const entry of await readdir(fixture, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue
+      const path = join(entry.parentPath, entry.name)
+      files[
+        path
+          .slice(fixture.length + 1)
+          .split('\\')
+          .join('/')
+      ] = await readFile(path)
+    }
+    await hub.addModel('org/tiny-bert', 'main', files)
+    cache = await mkdtemp(join(tmpdir(), 'rerank-kit-cli-cache-'))
+  })
+  afterAll(async () => {
+    await hub.close()
+    await rm(cache, { recursive: true, force: true })
+  })
+
+  it('downloads with progress and verifies; models lists it; serve and check use it offline', async () => {
+    const download = await run(['download', 'org/tiny-bert', '--dir', cache], { HF_ENDPOINT: hub.url })
+    expect(download.stderr).toContain(`Downloading org/tiny-bert (revision main) from ${hub.url}`)
+    expect(download.code).toBe(0)
+    // Not a terminal: plain progress lines, never carriage returns.
+    expect(download.stderr).toMatch(/\[#{20}\] 100% onnx\/model\.onnx \(176 KB\)\n/)
+    expect(download.stderr).not.toContain('\r')
+    const dir = join(cache, 'models--org--tiny-bert', 'revisions', 'main')
+    expect(download.stdout).toContain(`Downloaded org/tiny-bert (revision main, fp32) in ${dir}`)
+    expect(download.stdout).toMatch(/Verified: loads offline on cpu and scores \(0\.\d{4} for a test pair\)/)
+    expect(download.stdout).toContain('rerank-kit serve --model-name org/tiny-bert')
+
+    const again = await run(['download', 'org/tiny-bert', '--dir', cache], { HF_ENDPOINT: hub.url })
+    expect(again.code).toBe(0)
+    expect(again.stdout).toContain('Already cached: org/tiny-bert')
+
+    const listed = await run(['models', '--dir', cache])
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toContain(`Models in ${cache}:`)
+    expect(listed.stdout).toMatch(/REPO +REVISION +DTYPES +FILES +SIZE +STATUS/)
+    expect(listed.stdout).toMatch(/org\/tiny-bert +main +fp32 +5 +195 KB +ready/)
+
+    const requestsBefore = hub.requests.length
+    const checked = await run(['check', '--model-name', 'org/tiny-bert', '--model-cache-dir', cache])
+    expect(checked.code).toBe(0)
+    expect(checked.stdout).toContain(`"org/tiny-bert" from the cache ${dir}`)
+
+    const server = start(
+      ['serve', '--model-name', 'org/tiny-bert', '--model-cache-dir', cache, '--use-offline-mode'],
+      { RERANKER_PORT: '0', RERANKER_HOST: '127.0.0.1' },
+    )
+    const [, url] = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))!
+    await server.waitFor(/ INFO {2}ready /)
+    expect(await servedScores(url!, 'org/tiny-bert')).toEqual(expectedScores)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    expect(hub.requests.length).toBe(requestsBefore)
+  })
+
+  it('fails with exit 1 and the reason when the hub is unreachable', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+    await new Promise((resolve) => closed.close(resolve))
+    const empty = await mkdtemp(join(tmpdir(), 'rerank-kit-cli-empty-'))
+    try {
+      const download = await run(['download', 'org/tiny-bert', '--dir', empty], { HF_ENDPOINT: deadUrl })
+      expect(download.code).toBe(1)
+      expect(download.stderr).toContain(`rerank-kit download: Could not reach the hub at ${deadUrl}`)
+      expect(download.stdout).not.toContain('Verified')
+    } finally {
+      await rm(empty, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('rerank-kit check', () => {
+  it('prints node, devices, the thread plan and where the model comes from', async () => {
+    const local = await run(['check', '--model-path', fixture, '--workers', '1'])
+    expect(local.code).toBe(0)
+    expect(local.stdout).toMatch(/^node +v\d+/m)
+    expect(local.stdout).toMatch(/^devices +.*cpu \(bundled\)/m)
+    expect(local.stdout).toMatch(/^workers +1 inference worker x \d+ onnxruntime threads?$/m)
+    expect(local.stdout).toContain(`"tiny-bert-reranker" from the local folder ${fixture}`)
+    expect(local.stdout).toMatch(/^load test +loaded on cpu in /m)
+
+    const cache = join(tmpdir(), 'rerank-kit-cli-no-cache')
+    const remote = await run(['check', '--model-name', 'org/absent', '--model-cache-dir', cache])
+    expect(remote.code).toBe(0)
+    expect(remote.stdout).toContain(
+      '"org/absent" is not cached: serve would download it from https://huggingface.co',
+    )
+    const offline = await run(['check', '--model-name', 'org/absent', '--model-cache-dir', cache], {
+      HF_HUB_OFFLINE: '1',
+    })
+    expect(offline.code).toBe(1)
+    expect(offline.stdout).toContain('"org/absent" would not load (offline mode)')
+  })
+})
+
+describe('runCli in process', () => {
+  it('lists an empty cache and writes only through the io it is given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rerank-kit-cli-models-'))
+    let stdout = ''
+    const io = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: () => true },
+      env: {},
+      cwd: dir,
+    }
+    try {
+      expect(await runCli(['models'], io)).toBe(0)
+      expect(stdout).toBe(
+        `No models cached in ${join(dir, 'models')} (rerank-kit download <org/name> adds one)\n`,
+      )
+      stdout = ''
+      expect(await runCli(['models', '--json', '--dir', '.'], io)).toBe(0)
+      expect(JSON.parse(stdout)).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,135 @@
+import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
+import type { ResolvedModel } from '@rerank-kit/core'
+import { RerankError } from '@rerank-kit/protocol'
+import type { CliIo } from '../cli-io'
+import type { Command } from '../command'
+import { consoleLogger } from '../console-logger'
+import { modelOfSettings } from '../model-of-settings'
+import { loadSettings, type Settings } from '../settings'
+
+export const check: Command = {
+  name: 'check',
+  summary: 'show the devices, threads and model serve would use, without downloading',
+  help: `Usage: rerank-kit check [serve's flags, e.g. --model-path ./model or --model-name org/name]
+
+Prints what \`rerank-kit serve\` would do with the same settings (flags, RERANKER_* variables, .env): Node and
+cores, the execution providers onnxruntime can use, the device order and the worker/thread plan, and which
+model would load and from where (a local folder, the cache, or a hub download). A model already on disk is
+loaded once, to show the device it really gets; nothing is downloaded.
+
+Exit codes: 0 serve would start, 1 the model would not load (e.g. missing files, or not cached in offline
+mode), 2 a wrong command line or setting.`,
+  run: runCheck,
+}
+
+async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
+  // Imported when run, like every command's use of core: `serve` in load-balancer mode must not load it.
+  const { defaultThreadsPerWorker, defaultWorkers, LocalReranker, onnxruntimeBackends, providersForDevice } =
+    await import('@rerank-kit/core')
+  const settings = loadSettings(io.env, args, resolve(io.cwd, '.env'))
+  const from = (path: string) => resolve(io.cwd, path)
+  const line = (label: string, text: string) => io.stdout.write(`${label.padEnd(12)} ${text}\n`)
+
+  line('node', `${process.version} on ${process.platform} ${process.arch}`)
+  const cores = availableParallelism()
+  line('cores', String(cores))
+  // The devices rerank-kit can use here (cuda/dml/coreml where they exist, cpu), as this onnxruntime has them.
+  const ort = await onnxruntimeBackends()
+  const devices = providersForDevice('auto').map((device) => {
+    const backend = ort.backends.find((candidate) => candidate.name === device)
+    if (!backend) return `${device} (not in this onnxruntime build)`
+    return backend.bundled ? `${device} (bundled)` : `${device} (if its libraries are installed)`
+  })
+  line('devices', `${devices.join(', ')}; onnxruntime-node ${ort.version}`)
+  let providers: string[]
+  try {
+    providers = providersForDevice(settings.device)
+  } catch (error) {
+    line('device', `${settings.device}: ${(error as Error).message}`)
+    return 1
+  }
+  line(
+    'device',
+    `${settings.device}: ${providers.length > 1 ? `tries ${providers.join(', then ')}` : `${providers[0]} only`}`,
+  )
+  const workers = settings.workers ?? defaultWorkers(cores)
+  line(
+    'workers',
+    `${workers} inference worker${workers === 1 ? '' : 's'} x ${defaultThreadsPerWorker(workers, cores)} ` +
+      `onnxruntime thread${defaultThreadsPerWorker(workers, cores) === 1 ? '' : 's'}` +
+      `${settings.workers === undefined ? ' (--workers to change)' : ''}`,
+  )
+  if (settings.loadBalancerEnabled) {
+    line(
+      'mode',
+      `load balancer over ${from(settings.configPath)} (the model below is used if it routes to it)`,
+    )
+  }
+
+  const found = await findModel(settings, from, io)
+  if (!found.ok) {
+    line('model', found.text)
+    return found.exitCode
+  }
+  line('model', found.text)
+  if (!found.resolved) return 0
+
+  // The real probe: start the model once, as serve would, and report the provider it got.
+  const { model } = modelOfSettings(settings, from)
+  const started = performance.now()
+  const reranker = new LocalReranker({
+    models: [{ model, workers: 1, device: settings.device, dtype: found.resolved.dtype }],
+    cacheDir: from(settings.modelCacheDir),
+    offline: true,
+    // A device fallback is logged as a warning, with the reason (e.g. CUDA libraries missing).
+    logger: consoleLogger('warn', io.stderr),
+  })
+  try {
+    await reranker.ready()
+    const seconds = ((performance.now() - started) / 1000).toFixed(1)
+    line('load test', `loaded on ${reranker.engine().provider} in ${seconds} s`)
+    return 0
+  } catch (error) {
+    line('load test', `failed: ${(error as Error).message}`)
+    return 1
+  } finally {
+    await reranker.close()
+  }
+}
+
+type Found =
+  | { ok: true; text: string; resolved?: ResolvedModel }
+  | { ok: false; text: string; exitCode: number }
+
+/** Where the model would come from, looking only at the disk. */
+async function findModel(settings: Settings, from: (path: string) => string, io: CliIo): Promise<Found> {
+  const { hubDefaultsFromEnv, resolveModel, revisionDir } = await import('@rerank-kit/core')
+  const { model, name } = modelOfSettings(settings, from)
+  const cacheDir = from(settings.modelCacheDir)
+  const dtype = settings.useFp16 ? 'fp16' : 'auto'
+  const hub = hubDefaultsFromEnv(io.env)
+  const offline = settings.useOfflineMode || hub.offline
+  try {
+    const resolved = await resolveModel({ model, cacheDir, dtype, offline: true })
+    const where = resolved.source === 'local' ? 'local folder' : 'cache'
+    const file = resolved.onnxPath.slice(resolved.dir.length + 1)
+    return {
+      ok: true,
+      text: `"${name}" from the ${where} ${resolved.dir} (${resolved.dtype}: ${file})`,
+      resolved,
+    }
+  } catch (error) {
+    const message = (error as Error).message
+    const notCached = error instanceof RerankError && error.code === 'not_found' && !settings.modelPath
+    if (!notCached) return { ok: false, text: `"${name}" would not load: ${message}`, exitCode: 1 }
+    if (offline) {
+      return { ok: false, text: `"${name}" would not load (offline mode): ${message}`, exitCode: 1 }
+    }
+    const target = revisionDir(cacheDir, model, 'main')
+    return {
+      ok: true,
+      text: `"${name}" is not cached: serve would download it from ${hub.hubEndpoint} into ${target}`,
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { resolve } from 'node:path'
+import { createNodeListener, createRerankHandler } from '@rerank-kit/server'
+import type { CliIo } from '../cli-io'
+import type { Command } from '../command'
+import { consoleLogger } from '../console-logger'
+import type { ServedBackend } from '../served-backend'
+import { loadSettings, settingsHelp } from '../settings'
+
+/**
+ * The standalone server: a LocalReranker (or, with RERANKER_LOAD_BALANCER_ENABLED, a Router) behind the native,
+ * Cohere and Jina routes. Settings come from a `.env` file, RERANKER_* variables and flags (last wins). It
+ * listens at once, says ready when the model is loaded, and on SIGTERM/SIGINT finishes the requests in flight.
+ */
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the rerank server (a local model, or a load balancer over backends)',
+  help: `Usage: rerank-kit serve [flags]
+
+Serves a reranker over HTTP: POST /rerank (native), /v1/rerank and /v2/rerank (Cohere), /api/v1/rerank
+(Jina), plus /health, /ready, /v1/models, /stats, /metrics. Each setting is a flag or a RERANKER_* variable
+(environment or a .env file in the current folder); flags win.
+
+  rerank-kit serve --model-path ./model                 a local model folder
+  rerank-kit serve --model-name Xenova/ms-marco-MiniLM-L-6-v2 --port 8080
+  rerank-kit serve --model-name org/model --use-offline-mode   from the cache only (see: rerank-kit download)
+
+Flags:
+${settingsHelp()}
+
+Exit codes: 0 stopped by SIGTERM/SIGINT after finishing requests in flight, 1 the model could not load,
+2 a setting or the router config is invalid.`,
+  run: runServe,
+}
+
+async function runServe(args: readonly string[], io: CliIo): Promise<number> {
+  // A SettingsError (exit code 2) propagates to runCli.
+  const settings = loadSettings(io.env, args, resolve(io.cwd, '.env'))
+  const logger = consoleLogger(settings.logLevel, io.stderr)
+  const from = (path: string) => resolve(io.cwd, path)
+  let backend: ServedBackend
+  if (settings.loadBalancerEnabled) {
+    // A RouterConfigError (exit code 2) propagates to runCli.
+    const { loadBalancer } = await import('../load-balancer')
+    backend = await loadBalancer(settings, from, logger, io.stderr)
+  } else {
+    // Imported when used: a load balancer that routes only to remote backends never loads onnxruntime.
+    const { localModel } = await import('../local-model')
+    const { reranker, model } = localModel(settings, from, logger, io.stderr)
+    backend = { reranker, fields: { model }, ready: () => reranker.ready(), close: () => reranker.close() }
+  }
+  const { reranker } = backend
+  const handler = createRerankHandler({ reranker, apiKeys: settings.apiKeys, logger })
+  const server = createServer(createNodeListener(handler))
+  // Listen at once: /health answers while the model loads, /ready says 503 until it has.
+  try {
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail)
+      server.listen(settings.port, settings.host, done)
+    })
+  } catch (error) {
+    await backend.close().catch(() => {})
+    throw new Error(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`)
+  }
+  const { port } = server.address() as AddressInfo
+  const shown = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host
+  logger.info(`listening on http://${shown}:${port}`, backend.fields)
+  try {
+    await backend.ready()
+    logger.info('ready', { models: reranker.modelNames })
+  } catch (error) {
+    logger.error(`could not load the model: ${(error as Error).message}`)
+    server.close()
+    await backend.close().catch(() => {})
+    return 1
+  }
+
+  return new Promise<number>((done) => {
+    const stop = (signal: string) => {
+      process.off('SIGTERM', onTerm)
+      process.off('SIGINT', onInt)
+      logger.info(`${signal}: no new connections; finishing requests in flight`)
+      // close() stops accepting and waits for open connections. A keep-alive connection whose request was in
+      // flight turns idle only when its answer is sent, and would then hold close() until the client drops it:
+      // idle connections are closed again while stopping, not just once.
+      const dropIdle = setInterval(() => server.closeIdleConnections(), 100)
+      server.close(async () => {
+        clearInterval(dropIdle)
+        await backend.close()
+        logger.info('stopped')
+        done(0)
+      })
+      server.closeIdleConnections()
+    }
+    const onTerm = () => stop('SIGTERM')
+    const onInt = () => stop('SIGINT')
+    process.once('SIGTERM', onTerm)
+    process.once('SIGINT', onInt)
+  })
+}

@@ -1,0 +1,48 @@
+import type { DownloadProgress } from '@rerank-kit/core'
+import type { Logger } from '@rerank-kit/protocol'
+import type { OutputStream } from './cli-io'
+
+const order = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = (typeof order)[number]
+
+/** One line per event: time, level, message, fields as JSON. (The CLI prints; the libraries only log.) */
+export function consoleLogger(level: LogLevel, out: OutputStream): Logger {
+  const threshold = order.indexOf(level)
+  const at = (name: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    if (order.indexOf(name) < threshold) return
+    const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : ''
+    out.write(`${new Date().toISOString()} ${name.toUpperCase().padEnd(5)} ${message}${extra}\n`)
+  }
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+}
+
+/**
+ * A download progress bar per file: redrawn in place on a terminal, otherwise one plain line per 10% (a log
+ * file or CI output must not fill up with carriage returns). Files already cached print nothing.
+ */
+export function progressBar(out: OutputStream) {
+  const shown = new Map<string, number>()
+  return (model: string, event: DownloadProgress) => {
+    if (event.status === 'cached') return
+    const percent = event.total ? Math.floor((event.loaded / event.total) * 100) : 0
+    const key = `${model}/${event.file}`
+    if (event.status === 'progress' && !out.isTTY && percent - (shown.get(key) ?? -10) < 10) return
+    shown.set(key, percent)
+    const filled = Math.round(percent / 5)
+    const size = event.total === undefined ? '' : ` (${formatBytes(event.total)})`
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${String(percent).padStart(3)}% ${event.file}${size}`
+    out.write(out.isTTY ? `\r${bar}${event.status === 'done' ? '\n' : ''}` : `${bar}\n`)
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
