@@ -405,7 +405,9 @@ describe('serving several models, devices, and the lifecycle', () => {
       // The call spans many timer periods, and the timer kept its pace throughout.
       expect(elapsed).toBeGreaterThan(200)
       expect(ticks).toBeGreaterThan(elapsed / 5 / 3)
-      expect(worstGap).toBeLessThan(60)
+      // No stall anywhere near the call's length (inference on this thread would block for whole batches). The
+      // bound grows with the call: on a busy 2-core CI machine, preemption alone sometimes passed a fixed 60 ms.
+      expect(worstGap).toBeLessThan(Math.max(60, elapsed / 4))
     } finally {
       await reranker.close()
     }
