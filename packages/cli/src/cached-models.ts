@@ -15,19 +15,15 @@ export interface CachedModel {
   complete: boolean
 }
 
-const dtypeOfFile: Record<string, string> = {
-  'onnx/model.onnx': 'fp32',
-  'onnx/model_fp16.onnx': 'fp16',
-  'onnx/model_quantized.onnx': 'q8',
-}
-
 /**
  * Every revision in a cache folder, read from core's layout (`models--{org}--{name}/revisions/{revision}/`,
  * see revisionDir), sorted by repo then revision. A missing folder holds none.
  */
 export async function listCachedModels(cacheDir: string): Promise<CachedModel[]> {
   // Imported when used: the CLI loads core (and its model runtime) only for commands that need it.
-  const { revisionDir } = await import('@rerank-kit/core')
+  const { autoDtypeOrder, onnxFileOf, revisionDir } = await import('@rerank-kit/core')
+  // core's dtype -> file table, read backwards.
+  const dtypeOfFile = new Map(autoDtypeOrder.map((dtype) => [onnxFileOf(dtype), dtype as string]))
   const models: CachedModel[] = []
   for (const repoFolder of await folders(cacheDir)) {
     if (!repoFolder.startsWith('models--')) continue
@@ -57,7 +53,7 @@ export async function listCachedModels(cacheDir: string): Promise<CachedModel[]>
         dir,
         files,
         size: files.reduce((sum, { size }) => sum + size, 0),
-        dtypes: files.flatMap(({ file }) => (dtypeOfFile[file] ? [dtypeOfFile[file]] : [])),
+        dtypes: files.flatMap(({ file }) => dtypeOfFile.get(file) ?? []),
         complete,
       })
     }

@@ -3,6 +3,7 @@ import {
   delay,
   formatClassifyRequest,
   fromUnknown,
+  joinUrl,
   type Logger,
   maxClassifyInputs,
   parseClassifyResponse,
@@ -66,7 +67,7 @@ export class RerankClient implements Reranker {
       : rerankFormats[options.format as Exclude<ClientFormatName, 'infinity-classify'>]
     this.template = classify ? classifyTemplate(options.template, options.model) : undefined
     const path = options.path ?? (classify ? '/classify' : this.wire!.defaultPath)
-    this.url = `${options.baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`
+    this.url = joinUrl(options.baseUrl, path)
     this.batchSize =
       options.format === 'tei'
         ? (options.maxBatchSize ?? clientDefaults.teiMaxBatchSize)

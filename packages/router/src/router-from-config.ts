@@ -1,6 +1,6 @@
 import { RerankClient } from '@rerank-kit/client'
 import { nodeHttpFetch } from '@rerank-kit/client/node'
-import { type Logger, RerankError, type Reranker } from '@rerank-kit/protocol'
+import { joinUrl, type Logger, RerankError, type Reranker } from '@rerank-kit/protocol'
 import type { RouterConfig } from './config'
 import type { RouterDeployment } from './deployment-runtime'
 import { FallbackState } from './fallback-state'
@@ -116,6 +116,3 @@ function definedLimits(deployment: RouterConfig['deployments'][number]) {
     limits.maxParallelRequests = deployment.maxParallelRequests
   return limits
 }
-
-/** `http://host/base/` + `/health` -> `http://host/base/health`: the path extends the base, as for rerank paths. */
-const joinUrl = (base: string, path: string) => base.replace(/\/+$/, '') + path

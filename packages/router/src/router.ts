@@ -196,27 +196,29 @@ export class Router implements Reranker {
     )
     const reasons: string[] = []
     let retryAt = Number.POSITIVE_INFINITY
+    const unavailable = (deployment: DeploymentRuntime, reason: string, until: number) => {
+      reasons.push(`${deployment.id} ${reason}`)
+      retryAt = Math.min(retryAt, until)
+    }
     const nextMinute = (Math.floor(now / 60_000) + 1) * 60_000
     const eligible: DeploymentSnapshot[] = []
     for (const deployment of untried) {
-      const { rpm, tpm, maxParallelRequests } = deployment.config
+      const { rpm, tpm } = deployment.config
       const state = shared.get(deployment.id) ?? { rpmUsed: 0, tpmUsed: 0 }
+      const busy = busyReason(deployment)
       if (state.coolingUntil !== undefined) {
         deployment.halfOpen = true
-        reasons.push(`${deployment.id} is cooling down until ${new Date(state.coolingUntil).toISOString()}`)
-        retryAt = Math.min(retryAt, state.coolingUntil)
-      } else if (deployment.halfOpen && deployment.trialInFlight) {
-        reasons.push(`${deployment.id} is on a recovery trial`)
-        retryAt = Math.min(retryAt, now + 1_000)
-      } else if (maxParallelRequests !== undefined && deployment.inFlight >= maxParallelRequests) {
-        reasons.push(`${deployment.id} is at max_parallel_requests (${maxParallelRequests})`)
-        retryAt = Math.min(retryAt, now + 1_000)
+        unavailable(
+          deployment,
+          `is cooling down until ${new Date(state.coolingUntil).toISOString()}`,
+          state.coolingUntil,
+        )
+      } else if (busy) {
+        unavailable(deployment, busy, now + 1_000)
       } else if (rpm !== undefined && state.rpmUsed >= rpm) {
-        reasons.push(`${deployment.id} is at its rpm limit (${rpm}/min)`)
-        retryAt = Math.min(retryAt, nextMinute)
+        unavailable(deployment, `is at its rpm limit (${rpm}/min)`, nextMinute)
       } else if (tpm !== undefined && state.tpmUsed >= tpm) {
-        reasons.push(`${deployment.id} is at its tpm limit (${tpm}/min)`)
-        retryAt = Math.min(retryAt, nextMinute)
+        unavailable(deployment, `is at its tpm limit (${tpm}/min)`, nextMinute)
       } else {
         eligible.push({
           id: deployment.id,
@@ -244,18 +246,12 @@ export class Router implements Reranker {
       eligible.splice(eligible.indexOf(chosen), 1)
       // This process's slots are checked again and taken before the next await: concurrent picks that read the
       // state together would otherwise all take the one half-open trial or the last parallel slot.
-      const { maxParallelRequests } = deployment.config
+      const busy = busyReason(deployment)
+      if (busy) {
+        unavailable(deployment, busy, now + 1_000)
+        continue
+      }
       const trial = deployment.halfOpen
-      if (trial && deployment.trialInFlight) {
-        reasons.push(`${chosen.id} is on a recovery trial`)
-        retryAt = Math.min(retryAt, now + 1_000)
-        continue
-      }
-      if (maxParallelRequests !== undefined && deployment.inFlight >= maxParallelRequests) {
-        reasons.push(`${chosen.id} is at max_parallel_requests (${maxParallelRequests})`)
-        retryAt = Math.min(retryAt, now + 1_000)
-        continue
-      }
       deployment.inFlight++
       if (trial) deployment.trialInFlight = true
       let taken = false
@@ -269,8 +265,7 @@ export class Router implements Reranker {
         }
       }
       if (taken) return { deployment, trial }
-      reasons.push(`${chosen.id} is at its rpm limit (${deployment.config.rpm}/min)`)
-      retryAt = Math.min(retryAt, nextMinute)
+      unavailable(deployment, `is at its rpm limit (${deployment.config.rpm}/min)`, nextMinute)
     }
     if (lastError) throw lastError
     throw new RerankError('overloaded', `No deployment of "${group}" is available: ${reasons.join('; ')}`, {
@@ -448,6 +443,16 @@ function estimateTokens(request: RerankRequest): number {
     0,
   )
   return Math.ceil((documentChars + request.query.length * request.documents.length) / 4)
+}
+
+/** Why this process cannot send the deployment another call right now (its trial or parallel slots), if so. */
+function busyReason(deployment: DeploymentRuntime): string | undefined {
+  if (deployment.halfOpen && deployment.trialInFlight) return 'is on a recovery trial'
+  const { maxParallelRequests } = deployment.config
+  if (maxParallelRequests !== undefined && deployment.inFlight >= maxParallelRequests) {
+    return `is at max_parallel_requests (${maxParallelRequests})`
+  }
+  return undefined
 }
 
 const abortedError = () => new RerankError('aborted', 'The request was aborted')
