@@ -134,10 +134,13 @@ function startServer(name: string, env: Record<string, string>) {
   return { ready, stop, stderr: () => stderr }
 }
 
-/** Runs a command (the HEALTHCHECK) to its end and gives its exit code. */
-async function exitCodeOf(command: readonly string[]): Promise<number | null> {
+/** Runs a command (the HEALTHCHECK) to its end, with the container's environment, and gives its exit code. */
+async function exitCodeOf(command: readonly string[], env: Record<string, string>): Promise<number | null> {
   const [program, ...args] = command
-  const child = spawn(program === 'node' ? process.execPath : program!, args, { stdio: 'ignore' })
+  const child = spawn(program === 'node' ? process.execPath : program!, args, {
+    stdio: 'ignore',
+    env: cleanEnv(env),
+  })
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
   const code = await new Promise<number | null>((done) => child.once('exit', (exitCode) => done(exitCode)))
   clearTimeout(timer)
@@ -190,23 +193,28 @@ describe('deploy/Dockerfile', () => {
     // The build of packages/cli/src/cli.ts (the rerank-kit command), run by node.
     expect(fromSource(dockerfile.cmd).slice(3)).toEqual(['packages/cli/src/cli.ts', 'serve'])
     expect(dockerfile.exposed).toEqual([dockerfile.env.RERANKER_PORT])
-    expect(dockerfile.healthcheck.join(' ')).toContain(`127.0.0.1:${dockerfile.env.RERANKER_PORT}/ready`)
+    // The HEALTHCHECK asks /ready on RERANKER_PORT as the container sees it (the image's, or docker run -e).
+    expect(dockerfile.healthcheck.join(' ')).toContain('127.0.0.1:')
+    expect(dockerfile.healthcheck.join(' ')).toContain('process.env.RERANKER_PORT')
+    expect(dockerfile.healthcheck.join(' ')).toContain('/ready')
   })
 
   it('CMD serves with the image ENV; the HEALTHCHECK passes once ready and fails when it is down', async () => {
     // Port 0 instead of the image's: a free one, read from the log. Everything else is the image's ENV.
     const server = startServer('the image CMD', { ...dockerfile.env, ...noDownload, RERANKER_PORT: '0' })
     const port = await server.ready()
-    const healthcheck = dockerfile.healthcheck.map((word) =>
-      word.replaceAll(`127.0.0.1:${dockerfile.env.RERANKER_PORT}/`, `127.0.0.1:${port}/`),
-    )
-    expect(healthcheck.join(' ')).toContain(`127.0.0.1:${port}/ready`)
+    // The HEALTHCHECK as the image has it, in the container's environment with the port the server got.
+    const container = { ...dockerfile.env, RERANKER_PORT: String(port) }
 
-    expect(await exitCodeOf(healthcheck)).toBe(0)
+    expect(await exitCodeOf(dockerfile.healthcheck, container)).toBe(0)
+    // Another port: nothing answers there, so it follows RERANKER_PORT rather than a fixed one.
+    expect(
+      await exitCodeOf(dockerfile.healthcheck, { ...container, RERANKER_PORT: String(port + 1) }),
+    ).not.toBe(0)
     expect(await scoresFrom(`http://127.0.0.1:${port}`)).toEqual(expectedScores)
 
     expect(await server.stop()).toBe(0)
-    expect(await exitCodeOf(healthcheck)).not.toBe(0)
+    expect(await exitCodeOf(dockerfile.healthcheck, container)).not.toBe(0)
   }, 180_000)
 })
 

@@ -110,6 +110,16 @@ describe('rerank-kit usage', () => {
     expect(downloadHelp.stdout).toContain('Usage: rerank-kit download <org/name>')
   })
 
+  it('--version (and -v) prints the version of @rerank-kit/cli and nothing else', async () => {
+    const { version } = JSON.parse(await readFile(join(here, 'package.json'), 'utf8')) as { version: string }
+    const [long, short] = await Promise.all([run(['--version']), run(['-v'])])
+    for (const result of [long, short]) {
+      expect(result.code).toBe(0)
+      expect(result.stdout).toBe(`${version}\n`)
+      expect(result.stderr).toBe('')
+    }
+  })
+
   it('an unknown command, flag or setting exits 2 naming it', async () => {
     const [unknown, noCommand, badFlag, badServeFlag, badSetting, noModel] = await Promise.all([
       run(['frobnicate']),

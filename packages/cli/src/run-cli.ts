@@ -1,4 +1,6 @@
 import { RouterConfigError } from '@rerank-kit/router'
+// Bundled into the build by tsup: only the version is kept.
+import { version } from '../package.json'
 import { type CliIo, processIo } from './cli-io'
 import type { Command } from './command'
 import { check } from './commands/check'
@@ -22,11 +24,15 @@ ${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}
 
 Start with:  rerank-kit serve --model-path ./model
 Help on one: rerank-kit <command> --help
+Version:     rerank-kit --version
 
 Exit codes: 0 success, 1 a failure (the model cannot load, the hub is unreachable), 2 a wrong command line.`
 }
 
 const isHelp = (arg: string) => arg === '--help' || arg === '-h'
+
+/** The version of @rerank-kit/cli, which `rerank-kit --version` prints. */
+export const cliVersion: string = version
 
 /**
  * `rerank-kit <command> ...args`: runs one command and resolves with the process exit code (0 success,
@@ -41,6 +47,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   if (isHelp(name) || name === 'help') {
     const topic = name === 'help' ? commands.find((command) => command.name === args[0]) : undefined
     io.stdout.write(`${topic ? topic.help : usage()}\n`)
+    return exitCodes.ok
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${cliVersion}\n`)
     return exitCodes.ok
   }
   const command = commands.find((candidate) => candidate.name === name)

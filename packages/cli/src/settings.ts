@@ -20,6 +20,12 @@ export interface Settings {
   device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml'
   useFp16: boolean
   apiKeys: string[]
+  /** Requests per minute each API key may make (429 past it); none: unlimited. */
+  keyRateLimit: number | undefined
+  /** Milliseconds a client has to send a request's headers (slowloris defence: then 408 and closed). */
+  headersTimeout: number
+  /** Milliseconds a client has to send a whole request, headers and body (then 408 and closed). */
+  bodyTimeout: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   loadBalancerEnabled: boolean
   configPath: string
@@ -93,6 +99,24 @@ const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback:
   },
   USE_FP16: { key: 'useFp16', parse: boolean, fallback: false, help: 'load onnx/model_fp16.onnx' },
   API_KEY: { key: 'apiKeys', parse: keys, fallback: [], help: 'comma-separated keys clients must send' },
+  KEY_RATE_LIMIT: {
+    key: 'keyRateLimit',
+    parse: integer(1),
+    fallback: undefined,
+    help: 'requests per minute each API key may make (429 + Retry-After past it)',
+  },
+  HEADERS_TIMEOUT: {
+    key: 'headersTimeout',
+    parse: integer(1),
+    fallback: 10_000,
+    help: "ms a client has to send a request's headers, then 408 and closed",
+  },
+  BODY_TIMEOUT: {
+    key: 'bodyTimeout',
+    parse: integer(1),
+    fallback: 30_000,
+    help: 'ms a client has to send a whole request (headers and body), then 408 and closed',
+  },
   LOG_LEVEL: {
     key: 'logLevel',
     parse: oneOf('debug', 'info', 'warn', 'warning', 'error'),
@@ -201,6 +225,12 @@ export function loadSettings(
         `Invalid RERANKER_${setting}="${given.value}" (from ${given.from}): ${(error as Error).message}`,
       )
     }
+  }
+  if ((settings.headersTimeout as number) > (settings.bodyTimeout as number)) {
+    // The headers are part of the request: node:http refuses a headers timeout past the request's.
+    throw new SettingsError(
+      `RERANKER_HEADERS_TIMEOUT (${settings.headersTimeout}) must not exceed RERANKER_BODY_TIMEOUT (${settings.bodyTimeout})`,
+    )
   }
   if (settings.logLevel === 'warning') settings.logLevel = 'warn'
   return settings as unknown as Settings

@@ -1,9 +1,5 @@
-// pnpm bench:core — LocalReranker against its limit and a naive baseline, on a model with the exact layer sizes
-// of ms-marco-MiniLM-L-6-v2 (random weights, same cost; `pnpm bench:model` makes it) and SciFact abstracts.
-// Prints a table; the last line is one JSON object. Figures, not assertions: run by hand.
-import { existsSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { AutoModelForSequenceClassification, AutoTokenizer } from '@huggingface/transformers'
 import * as ort from 'onnxruntime-node'
@@ -12,26 +8,7 @@ import { LocalReranker } from '../src/local-reranker'
 import { loadTokenizer } from '../src/tokenization/load-tokenizer'
 import { encodeEncoderPairs, type PairItem } from '../src/tokenization/pair-encoder'
 import { pairLayoutOf } from '../src/tokenization/pair-layout'
-
-const repo = resolve(import.meta.dirname, '../../..')
-const modelDir = join(repo, 'bench-models/ms-marco-MiniLM-L-6-v2-random')
-const scifact = resolve(repo, '../shared/data/scifact')
-for (const [path, hint] of [
-  [modelDir, 'run `pnpm bench:model` first'],
-  [scifact, 'the SciFact corpus is expected in ../shared/data/scifact'],
-] as const) {
-  if (!existsSync(path)) {
-    console.error(`missing ${path}: ${hint}`)
-    process.exit(1)
-  }
-}
-
-const readJsonl = (file: string, limit: number) =>
-  readFileSync(join(scifact, file), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .slice(0, limit)
-    .map((line) => JSON.parse(line) as { text: string })
+import { modelDir, scifactTexts } from './bench-inputs'
 
 // Defaults are the issue's setup; `-- --docs 200 --rounds 3` gives a quick run.
 const flag = (name: string, fallback: number) => {
@@ -40,8 +17,8 @@ const flag = (name: string, fallback: number) => {
 }
 const documentCount = flag('docs', 1000)
 const rounds = flag('rounds', 20)
-const documents = readJsonl('corpus.jsonl', documentCount).map((doc) => doc.text)
-const queries = readJsonl('queries.jsonl', 64).map((query) => query.text)
+const documents = scifactTexts('corpus.jsonl', documentCount)
+const queries = scifactTexts('queries.jsonl', 64)
 const query = queries[0]!
 const cores = availableParallelism()
 const maxLength = 512

@@ -22,7 +22,7 @@ import {
 } from './tokenization/pair-encoder'
 import { pairLayoutOf } from './tokenization/pair-layout'
 import { WorkerPool } from './workers/worker-pool'
-import type { ScoreHead } from './workers/worker-protocol'
+import type { ScoreHead, WorkerCrash } from './workers/worker-protocol'
 
 /** One served model. Everything but `model` has a default. */
 export interface ModelOptions {
@@ -113,6 +113,9 @@ export class ModelEngine {
     private readonly maxQueuedPairs: number,
   ) {}
 
+  /** Pairs of accepted requests still being tokenized: they count against the queue limit already. */
+  private encodingPairs = 0
+
   static async load(
     options: ModelOptions,
     resolved: ResolvedModel,
@@ -191,7 +194,16 @@ export class ModelEngine {
   async rerank(request: RerankRequest, options: RerankCallOptions = {}): Promise<RerankResponse> {
     const started = performance.now()
     try {
-      const { items } = await this.encode(request)
+      // Refused before tokenizing, counting the pairs of requests still being tokenized: under overload,
+      // tokenizing requests only to refuse them took the main thread from the accepted ones, so that refusals
+      // came late and accepted requests starved (one pair per document at least; chunks are checked at submit).
+      const expected = request.documents.length
+      const refused = this.scheduler.refusal(expected, this.encodingPairs)
+      if (refused) throw refused
+      this.encodingPairs += expected
+      const { items } = await this.encode(request).finally(() => {
+        this.encodingPairs -= expected
+      })
       if (options.signal?.aborted) throw new RerankError('aborted', 'The request was aborted')
       const raw = await this.scheduler.submit(items, options.signal)
       // A chunked document scores the max over its chunks (the max of logits is the max of sigmoids).
@@ -214,9 +226,9 @@ export class ModelEngine {
     }
   }
 
-  /** Test hook: makes an inference worker die in the middle of a batch. */
-  crashWorker(index: number): void {
-    this.pool.crashWorker(index)
+  /** Test hook: makes an inference worker die in the middle of a batch (its current or next one). */
+  crashWorker(index: number, how: WorkerCrash = 'exit'): void {
+    this.pool.crashWorker(index, how)
   }
 
   snapshot(): EngineStatsSnapshot {

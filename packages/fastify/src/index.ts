@@ -48,27 +48,27 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
     done(null, body),
   )
   const serve = async (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown) => {
-    const plain = toPlainRequest(request.raw, reply.raw, request.body)
-    const path = request.url.slice(instance.prefix.length)
-    const response = await handler({
-      ...plain,
-      path,
-      logger: fromPino(request.log),
-      ...(bodyError === undefined ? {} : { bodyError }),
-    })
+    const response = await handler(
+      toPlainRequest(request.raw, reply.raw, request.body, {
+        path: request.url.slice(instance.prefix.length),
+        logger: fromPino(request.log),
+        bodyError,
+      }),
+    )
     const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)
     return reply.code(response.status).headers(response.headers).send(text)
   }
-  // Fastify rejects an oversized body before our route runs; answer it with the same words as other servers.
-  instance.setErrorHandler((error, request, reply) =>
-    serve(
-      request,
-      reply,
-      (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? new RerankError('payload_too_large', `Request body is over the limit of ${bodyLimit} bytes`)
-        : error,
-    ),
-  )
+  // Fastify rejects some bodies before our route runs; answer them with the same words as other servers.
+  const sameWords: Record<string, () => RerankError> = {
+    FST_ERR_CTP_BODY_TOO_LARGE: () =>
+      new RerankError('payload_too_large', `Request body is over the limit of ${bodyLimit} bytes`),
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+      new RerankError('invalid_request', 'Content-Type must be application/json'),
+  }
+  instance.setErrorHandler((error, request, reply) => {
+    const code = (error as { code?: string }).code
+    return serve(request, reply, code && Object.hasOwn(sameWords, code) ? sameWords[code]!() : error)
+  })
   for (const url of rerankRoutePaths.post) instance.post(url, (request, reply) => serve(request, reply))
   for (const url of rerankRoutePaths.get) instance.get(url, (request, reply) => serve(request, reply))
   if (options.closeReranker) {

@@ -9,6 +9,7 @@ import {
   positiveInt,
   queryField,
   rankFieldsField,
+  textField,
   truncationDirectionField,
 } from './formats/shared-fields'
 import { parseWith } from './formats/zod-issues'
@@ -53,6 +54,26 @@ function cleanDocument(document: RerankDocument): RerankDocument {
   return clean
 }
 
+/**
+ * How deep a document object may nest. Its fields are echoed and rendered with JSON.stringify, which recurses:
+ * a document nested a few thousand levels deep (a few KB of brackets) overflowed the stack while the answer
+ * was being written, outside any error handling, and took the server down.
+ */
+export const maxDocumentDepth = 64
+
+/** True when `value` nests deeper than `limit` levels; iterative, so the check itself cannot overflow. */
+function nestsDeeperThan(value: object, limit: number): boolean {
+  const stack: [object, number][] = [[value, 1]]
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!
+    if (depth > limit) return true
+    for (const child of Object.values(current)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
+
 function invalid(message: string, param: string): never {
   throw new RerankError('invalid_request', message, { param })
 }
@@ -71,6 +92,10 @@ export function finalizeRequest(
   }
   const rankFields = draft.rankFields
   draft.documents.forEach((document, index) => {
+    if (typeof document === 'object' && nestsDeeperThan(document, maxDocumentDepth)) {
+      const param = `${names.documents}.${index}`
+      invalid(`Invalid request: ${param} nests deeper than ${maxDocumentDepth} levels`, param)
+    }
     if (hasRankableText(document, rankFields)) return
     const param = `${names.documents}.${index}`
     if (typeof document === 'object' && 'image' in document && !('text' in document)) {
@@ -121,7 +146,7 @@ export const rerankRequestSchema = z.object({
   maxTokensPerDoc: positiveInt,
   maxChunksPerDoc: positiveInt,
   rawScores: flag,
-  instruction: optional(z.string()),
+  instruction: optional(textField()),
   truncate: flag,
   truncationDirection: truncationDirectionField,
 })

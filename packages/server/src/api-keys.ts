@@ -14,12 +14,23 @@ export function presentedKey(headers: Headers): string {
  * is compared in full, over the longer of the two lengths. (The seed compared with ==.)
  */
 export function apiKeyMatches(candidate: string, keys: readonly string[]): boolean {
-  let matched = 0
-  for (const key of keys) {
+  return matchingKeyIndex(candidate, keys) !== -1
+}
+
+/**
+ * The position of the configured key the candidate equals, or -1: the same full comparison as
+ * `apiKeyMatches`, for callers that count per key (rate limits) without ever holding the key itself.
+ */
+export function matchingKeyIndex(candidate: string, keys: readonly string[]): number {
+  let index = -1
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!
     const length = Math.max(candidate.length, key.length)
     let difference = candidate.length ^ key.length
     for (let i = 0; i < length; i++) difference |= (candidate.charCodeAt(i) | 0) ^ (key.charCodeAt(i) | 0)
-    matched |= difference === 0 ? 1 : 0
+    // Branch-free select: a match does not end the loop or take another path.
+    const same = ((difference | -difference) >>> 31) ^ 1
+    index = (index & -(same ^ 1)) | (k & -same)
   }
-  return candidate.length > 0 && matched === 1
+  return candidate.length > 0 ? index : -1
 }

@@ -18,6 +18,7 @@ import { apiKeyMatches, presentedKey } from './api-keys'
 import { corsHeaders, preflightHeaders } from './cors'
 import { docsPage } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
+import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
 import { headerValue, requestIdOf } from './request-headers'
 
@@ -59,9 +60,15 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   const logger = options.logger ?? silentLogger
   const publicRoutes = new Set(options.publicRoutes ?? ['/health'])
   const apiKeys = options.apiKeys ?? []
+  // Built now, so bad budgets fail at start rather than on the first request.
+  const keyRateLimiter = keyRateLimiterOf(options)
   const { reranker } = options
 
-  async function rerank(format: RerankFormat, request: PlainRequest): Promise<PlainResponse> {
+  async function rerank(
+    format: RerankFormat,
+    request: PlainRequest,
+    started: number,
+  ): Promise<PlainResponse> {
     if (request.bodyError !== undefined) throw request.bodyError
     let body = request.body
     if (body instanceof Uint8Array || typeof body === 'string' || body === undefined) {
@@ -76,12 +83,25 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     if (parsed.model !== undefined && served && !served.includes(parsed.model)) {
       throw modelNotFound(parsed.model, served)
     }
-    const deadline =
-      options.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(options.requestTimeoutMs)
-    const signals = [request.signal, deadline].filter((signal) => signal !== undefined)
-    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+    // The call's signal is made only if the reranker reads it (see toPlainRequest): the disconnect signal,
+    // and the deadline with the time left of it, combined.
+    let deadline: AbortSignal | undefined
+    let signal: AbortSignal | null | undefined = null
+    const callOptions = {
+      get signal() {
+        if (signal === null) {
+          const timeoutMs = options.requestTimeoutMs
+          if (timeoutMs !== undefined) {
+            deadline = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs - (performance.now() - started))))
+          }
+          const signals = [request.signal, deadline].filter((given) => given !== undefined)
+          signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+        }
+        return signal
+      },
+    }
     try {
-      const response = await reranker.rerank(parsed, signal ? { signal } : {})
+      const response = await reranker.rerank(parsed, callOptions)
       return json(200, format.formatResponse(response, parsed))
     } catch (error) {
       // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
@@ -91,10 +111,10 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     }
   }
 
-  async function route(request: PlainRequest, path: string): Promise<PlainResponse> {
+  async function route(request: PlainRequest, path: string, started: number): Promise<PlainResponse> {
     const method = request.method.toUpperCase()
     const format = rerankRoutes[path]
-    if (format && method === 'POST') return rerank(format, request)
+    if (format && method === 'POST') return rerank(format, request, started)
     if (method === 'GET' || method === 'HEAD') {
       switch (path) {
         case '/health':
@@ -143,6 +163,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     const log = request.logger ?? logger
     const origin = headerValue(request.headers, 'origin')
     const finish = (answer: PlainResponse): PlainResponse => {
+      request.done?.()
       const elapsed = performance.now() - started
       metrics.record(known.has(path) ? path : 'other', answer.status, elapsed / 1000)
       if (options.cors) Object.assign(answer.headers, corsHeaders(options.cors, origin))
@@ -165,7 +186,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         // One answer whatever the key: nothing tells a wrong key from a missing one.
         throw new RerankError('unauthorized', 'A valid API key is required')
       }
-      return finish(await route(request, path))
+      if (keyRateLimiter && !publicRoutes.has(path)) keyRateLimiter.take(request.headers)
+      return finish(await route(request, path, started))
     } catch (thrown) {
       const error = fromUnknown(thrown)
       if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {

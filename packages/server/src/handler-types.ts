@@ -1,4 +1,5 @@
 import type { Logger, Reranker, RerankRequestLimits } from '@rerank-kit/protocol'
+import type { KeyRateLimits } from './key-rate-limit'
 
 /** A request as every framework can give it: already-parsed JSON, raw bytes, or text. */
 export interface PlainRequest {
@@ -13,6 +14,8 @@ export interface PlainRequest {
   signal?: AbortSignal
   /** A per-request logger (Fastify's request.log); the handler's logger otherwise. */
   logger?: Logger
+  /** Called once the answer is ready, so the adapter can let go of what the request held. */
+  done?(): void
 }
 
 export interface PlainResponse {
@@ -40,6 +43,8 @@ export interface RerankHandlerOptions {
   apiKeys?: readonly string[]
   /** Routes reachable without a key, relative to the prefix. Default: `/health`. */
   publicRoutes?: readonly string[]
+  /** Off by default. A request budget per API key (429 + Retry-After past it); public routes are not counted. */
+  keyRateLimits?: KeyRateLimits
   /** Body size (bytes) for raw bodies, plus per-request document and length limits. */
   limits?: RerankRequestLimits & { maxBodyBytes?: number }
   /** A request that takes longer is answered 504 and its queued work dropped. */

@@ -6,6 +6,7 @@ export {
 } from './create-rerank-handler'
 export { createFetchHandler } from './fetch-handler'
 export type { PlainRequest, PlainResponse, RerankHandlerOptions, ServedReranker } from './handler-types'
+export { KeyRateLimiter, type KeyRateLimits } from './key-rate-limit'
 export {
   createNodeListener,
   type PlainHandler,

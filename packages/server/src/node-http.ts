@@ -37,24 +37,57 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<Ui
   })
 }
 
-/** Node request -> plain request, with the client's disconnect as an AbortSignal. */
+/** What a Node request carries besides the framework-neutral fields. */
+export interface PlainRequestExtras {
+  /** The path relative to a mount point, when the framework strips it (Fastify's register prefix). */
+  path?: string
+  bodyError?: unknown
+  logger?: PlainRequest['logger']
+}
+
+/**
+ * Node request -> plain request, with the client's disconnect as an AbortSignal. The signal is made on first
+ * use: an AbortController and a 'close' listener cost more than the rest of this translation, and answers
+ * that never wait (errors, a cache, a stub) never read it.
+ */
 export function toPlainRequest(
   request: IncomingMessage,
   response: ServerResponse,
   body: unknown,
+  extras: PlainRequestExtras = {},
 ): PlainRequest {
-  const controller = new AbortController()
-  // 'close' on the response before it finished writing means the client went away.
-  response.on('close', () => {
-    if (!response.writableFinished) controller.abort()
-  })
-  return {
+  let controller: AbortController | undefined
+  // Released once the answer is ready (`done`): under load, a finished request's plain object lingers in
+  // promise chains until the engine collects them, and must not keep the response and socket graph with it.
+  // Measured with a strong reference: ~9 KB per request promoted to the old generation, costing more CPU in
+  // garbage collection than the rest of the route.
+  let live: ServerResponse | undefined = response
+  const plain: PlainRequest = {
     method: request.method ?? 'GET',
-    path: request.url ?? '/',
+    path: extras.path ?? request.url ?? '/',
     headers: request.headers,
     body,
-    signal: controller.signal,
+    get signal() {
+      if (controller === undefined) {
+        const made = new AbortController()
+        controller = made
+        const watched = live
+        // 'close' on the response before it finished writing means the client went away.
+        const onClose = () => {
+          if (!watched?.writableFinished) made.abort()
+        }
+        if (!watched || watched.destroyed) onClose()
+        else watched.once('close', onClose)
+      }
+      return controller.signal
+    },
+    done() {
+      live = undefined
+    },
   }
+  if (extras.bodyError !== undefined) plain.bodyError = extras.bodyError
+  if (extras.logger !== undefined) plain.logger = extras.logger
+  return plain
 }
 
 /**
@@ -73,7 +106,7 @@ export async function readPlainRequest(
       body = await readBody(request, options.maxBodyBytes ?? defaultMaxBodyBytes)
     } catch (bodyError) {
       response.once('finish', () => request.destroy())
-      return { ...toPlainRequest(request, response, undefined), bodyError }
+      return toPlainRequest(request, response, undefined, { bodyError })
     }
   }
   return toPlainRequest(request, response, body)

@@ -6,6 +6,7 @@ import type { CliIo } from '../cli-io'
 import type { Command } from '../command'
 import { consoleLogger } from '../console-logger'
 import type { ServedBackend } from '../served-backend'
+import { serverTimeouts } from '../server-timeouts'
 import { loadSettings, settingsHelp } from '../settings'
 
 /**
@@ -51,8 +52,15 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
     backend = { reranker, fields: { model }, ready: () => reranker.ready(), close: () => reranker.close() }
   }
   const { reranker } = backend
-  const handler = createRerankHandler({ reranker, apiKeys: settings.apiKeys, logger })
-  const server = createServer(createNodeListener(handler))
+  const handler = createRerankHandler({
+    reranker,
+    apiKeys: settings.apiKeys,
+    ...(settings.keyRateLimit !== undefined && {
+      keyRateLimits: { requestsPerMinute: settings.keyRateLimit },
+    }),
+    logger,
+  })
+  const server = createServer(serverTimeouts(settings), createNodeListener(handler))
   // Listen at once: /health answers while the model loads, /ready says 503 until it has.
   try {
     await new Promise<void>((done, fail) => {

@@ -80,22 +80,8 @@ export class BatchScheduler<I extends ScheduledItem> {
   submit(items: I[], signal?: AbortSignal): Promise<Float64Array> {
     if (signal?.aborted) return Promise.reject(new RerankError('aborted', 'The request was aborted'))
     if (items.length === 0) return Promise.resolve(new Float64Array(0))
-    const { maxQueuedItems } = this.options
-    if (items.length > maxQueuedItems) {
-      return Promise.reject(
-        new RerankError(
-          'payload_too_large',
-          `The request has ${items.length} pairs; at most ${maxQueuedItems} fit the queue`,
-        ),
-      )
-    }
-    if (this.pending.length + items.length > maxQueuedItems) {
-      return Promise.reject(
-        new RerankError('overloaded', `The queue is full (${this.pending.length} pairs waiting)`, {
-          retryAfterMs: this.retryAfterMs(),
-        }),
-      )
-    }
+    const refused = this.refusal(items.length)
+    if (refused) return Promise.reject(refused)
     return new Promise<Float64Array>((resolve, reject) => {
       const job: Job<I> = {
         items,
@@ -116,6 +102,26 @@ export class BatchScheduler<I extends ScheduledItem> {
       }
       this.pump()
     })
+  }
+
+  /**
+   * Why `count` more items would be refused now, if they would: more than the queue holds, or more than it has
+   * room for once `reserved` items (announced, not yet submitted) arrive.
+   */
+  refusal(count: number, reserved = 0): RerankError | undefined {
+    const { maxQueuedItems } = this.options
+    if (count > maxQueuedItems) {
+      return new RerankError(
+        'payload_too_large',
+        `The request has ${count} pairs; at most ${maxQueuedItems} fit the queue`,
+      )
+    }
+    if (this.pending.length + reserved + count > maxQueuedItems) {
+      return new RerankError('overloaded', `The queue is full (${this.pending.length} pairs waiting)`, {
+        retryAfterMs: this.retryAfterMs(),
+      })
+    }
+    return undefined
   }
 
   /** Resolves once nothing is queued or running. */
@@ -165,12 +171,37 @@ export class BatchScheduler<I extends ScheduledItem> {
   private takeBatch(): { batch: Pending<I>[]; full: boolean } {
     let anchor = this.pending[0]!
     for (const entry of this.pending) if (entry.seq < anchor.seq) anchor = entry
-    // Isolated retries batch only with their own request's pairs, and never join other batches.
-    const candidates = this.pending.filter((entry) =>
-      anchor.isolated ? entry.isolated && entry.job === anchor.job : !entry.isolated,
-    )
-    const sorted = [...candidates].sort((a, b) => a.item.length - b.item.length || a.seq - b.seq)
     const { maxBatchTokens, maxBatchSize } = this.options
+    // The batch grows from the anchor through its neighbours in the candidates ordered by (length, seq): at
+    // most maxBatchSize - 1 on each side, taken from buckets of one length (only the buckets reached get sorted).
+    // Not a sort of the whole queue: a full queue holds tens of thousands of pairs, and sorting it for every
+    // batch took most of the main thread under overload (7 ms a batch at 32,000 queued), starving the work.
+    const buckets: Pending<I>[][] = []
+    for (const entry of this.pending) {
+      // Isolated retries batch only with their own request's pairs, and never join other batches.
+      if (!(anchor.isolated ? entry.isolated && entry.job === anchor.job : !entry.isolated)) continue
+      const bucket = buckets[entry.item.length]
+      if (bucket) bucket.push(entry)
+      else buckets[entry.item.length] = [entry]
+    }
+    const bySeq = (a: Pending<I>, b: Pending<I>) => a.seq - b.seq
+    const reach = maxBatchSize - 1
+    // Longer side: the rest of the anchor's bucket (the anchor is the oldest of all), then longer lengths.
+    const above: Pending<I>[] = []
+    for (let length = anchor.item.length; length < buckets.length && above.length < reach; length++) {
+      const bucket = buckets[length]?.sort(bySeq) ?? []
+      for (const entry of bucket) {
+        if (above.length === reach) break
+        if (entry !== anchor) above.push(entry)
+      }
+    }
+    // Shorter side, nearest first: shorter lengths downwards, each from its newest pair.
+    const below: Pending<I>[] = []
+    for (let length = anchor.item.length - 1; length >= 0 && below.length < reach; length--) {
+      const bucket = buckets[length]?.sort(bySeq) ?? []
+      for (let i = bucket.length - 1; i >= 0 && below.length < reach; i--) below.push(bucket[i]!)
+    }
+    const sorted = [...below.reverse(), anchor, ...above]
     let low = sorted.indexOf(anchor)
     let high = low
     let longest = anchor.item.length
@@ -197,7 +228,10 @@ export class BatchScheduler<I extends ScheduledItem> {
     if (high - low + 1 >= maxBatchSize) full = true
     const batch = sorted.slice(low, high + 1)
     const taken = new Set(batch)
-    this.pending = this.pending.filter((entry) => !taken.has(entry))
+    // In place: a new array of the whole queue per batch is garbage the size of the queue.
+    let kept = 0
+    for (const entry of this.pending) if (!taken.has(entry)) this.pending[kept++] = entry
+    this.pending.length = kept
     return { batch, full }
   }
 

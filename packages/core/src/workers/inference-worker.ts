@@ -7,6 +7,7 @@ import type {
   ScoreHead,
   ToWorker,
   WorkerConfig,
+  WorkerCrash,
 } from './worker-protocol'
 
 // One ONNX session per worker thread: onnxruntime-node's run() blocks the thread it runs on, so it must not
@@ -122,12 +123,18 @@ async function main() {
   }
   // Only `logits` is fetched: decoders also output present.* caches we never need.
   const fetches = ['logits']
-  let running = false
-  let crashAfterRun = false
+  let crashAfterRun: WorkerCrash | undefined
+  const crash = (how: WorkerCrash) => {
+    if (how === 'exit') process.exit(70)
+    // Outside the async handler, so it is an uncaught exception (the worker's 'error' event), not a rejection.
+    setImmediate(() => {
+      throw new Error('inference worker crash (test hook)')
+    })
+  }
   port.on('message', async (message: ToWorker) => {
     if (message.type === 'crash-after-run') {
-      crashAfterRun = true
-      if (!running) process.exit(70)
+      // Idle, it waits for the next batch: the hook always kills a batch in flight.
+      crashAfterRun = message.how
       return
     }
     if (message.type === 'close') {
@@ -137,15 +144,12 @@ async function main() {
       return
     }
     try {
-      running = true
       const outputs = await session.run(feeds(session, message.batch, config.head), fetches)
-      running = false
       // Exit only between native calls: terminating a thread inside session.run takes the whole process down.
-      if (crashAfterRun) process.exit(70)
+      if (crashAfterRun) return crash(crashAfterRun)
       const raw = rawScores(outputs.logits!, message.batch, config.head)
       post({ type: 'result', id: message.id, raw }, [raw.buffer as ArrayBuffer])
     } catch (error) {
-      running = false
       post({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error) })
     }
   })

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { type Logger, RerankError, silentLogger } from '@rerank-kit/protocol'
 import type { ExecutionProvider } from '../device'
-import type { BatchTensors, FromWorker, ToWorker, WorkerConfig } from './worker-protocol'
+import type { BatchTensors, FromWorker, ToWorker, WorkerConfig, WorkerCrash } from './worker-protocol'
 
 export interface WorkerPoolOptions {
   config: WorkerConfig
@@ -62,7 +62,11 @@ export class WorkerPool {
   provider: ExecutionProvider = 'cpu'
   inputNames: string[] = []
   private readonly workers: PoolWorker[] = []
-  private readonly waiters: ((worker: PoolWorker) => void)[] = []
+  private readonly waiters: { resolve: (worker: PoolWorker) => void; reject: (error: unknown) => void }[] = []
+  /** Replacements of dead workers still starting: close() waits for them, or they would outlive the pool. */
+  private readonly replacing = new Set<Promise<void>>()
+  /** Every worker died and none could be replaced: runs fail at once with this instead of waiting for ever. */
+  private broken: RerankError | undefined
   private readonly logger: Logger
   private closing = false
   private fallbackLogged = false
@@ -85,6 +89,7 @@ export class WorkerPool {
   async run(batch: BatchTensors): Promise<Float64Array> {
     if (this.closing)
       throw new RerankError('overloaded', 'The model is shutting down', { retryAfterMs: 1000 })
+    if (this.broken) throw this.broken
     const slot = await this.acquire()
     return new Promise<Float64Array>((resolve, reject) => {
       slot.reserved = false
@@ -111,6 +116,8 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closing = true
+    // A replacement that became ready after the splice below would keep its thread, and the process, alive.
+    await Promise.allSettled(this.replacing)
     const workers = this.workers.splice(0)
     await Promise.all(
       workers.map(async (slot) => {
@@ -126,11 +133,12 @@ export class WorkerPool {
   }
 
   /**
-   * Test hook: makes a worker die mid-batch (after its current run, before answering it). Not terminate():
-   * stopping a thread inside onnxruntime's run aborts the whole process, which is no test of recovery.
+   * Test hook: makes a worker die mid-batch (after its current or next run, before answering it), by
+   * process.exit or by an uncaught error. Not terminate(): stopping a thread inside onnxruntime's run aborts the
+   * whole process, which is no test of recovery.
    */
-  crashWorker(index: number): void {
-    this.workers[index]?.worker.postMessage({ type: 'crash-after-run' } satisfies ToWorker)
+  crashWorker(index: number, how: WorkerCrash = 'exit'): void {
+    this.workers[index]?.worker.postMessage({ type: 'crash-after-run', how } satisfies ToWorker)
   }
 
   private spawn(): Promise<void> {
@@ -159,7 +167,10 @@ export class WorkerPool {
             return
         }
       })
+      // An uncaught error in the worker comes before its exit: the exit's message says what it was.
+      let uncaught: Error | undefined
       worker.on('error', (error) => {
+        uncaught = error
         if (!ready) reject(error)
       })
       worker.on('exit', (code) => {
@@ -168,11 +179,24 @@ export class WorkerPool {
         if (!ready || this.closing) return
         const running = slot.busy
         slot.busy = undefined
-        this.logger.error('inference worker died; replacing it', { model: this.options.name, exitCode: code })
-        running?.reject(new RerankError('internal', `Inference worker exited with code ${code}`))
-        this.spawn().catch((error) =>
-          this.logger.error('could not replace inference worker', { error: String(error) }),
-        )
+        const why = uncaught ? `: ${uncaught.message}` : ''
+        this.logger.error('inference worker died; replacing it', {
+          model: this.options.name,
+          exitCode: code,
+          ...(uncaught && { error: uncaught.message }),
+        })
+        running?.reject(new RerankError('internal', `Inference worker exited with code ${code}${why}`))
+        const replacement = this.spawn()
+          .catch((error) => {
+            this.logger.error('could not replace inference worker', { error: String(error) })
+            // The last one gone: batches waiting for a worker (and later ones) would wait for ever.
+            if (this.workers.length > 0 || this.replacing.size > 1) return
+            const why = error instanceof Error ? error.message : String(error)
+            this.broken = new RerankError('internal', `No inference worker is running: ${why}`)
+            for (const waiter of this.waiters.splice(0)) waiter.reject(this.broken)
+          })
+          .finally(() => this.replacing.delete(replacement))
+        this.replacing.add(replacement)
       })
     })
   }
@@ -215,13 +239,13 @@ export class WorkerPool {
       free.reserved = true
       return Promise.resolve(free)
     }
-    return new Promise<PoolWorker>((resolve) => this.waiters.push(resolve))
+    return new Promise<PoolWorker>((resolve, reject) => this.waiters.push({ resolve, reject }))
   }
 
   private release(slot: PoolWorker) {
     const waiter = this.waiters.shift()
     if (!waiter) return
     slot.reserved = true
-    waiter(slot)
+    waiter.resolve(slot)
   }
 }

@@ -36,8 +36,13 @@ export interface BatchTensors {
 export type ToWorker =
   | { type: 'run'; id: number; batch: BatchTensors }
   | { type: 'close' }
-  /** Test hook: die when the running batch finishes, before answering it (a crash mid-batch). */
-  | { type: 'crash-after-run' }
+  /**
+   * Test hook: die when the running (or else the next) batch finishes, before answering it (a crash mid-batch):
+   * by process.exit, or by an uncaught error.
+   */
+  | { type: 'crash-after-run'; how: WorkerCrash }
+
+export type WorkerCrash = 'exit' | 'throw'
 
 export interface ProviderFailure {
   provider: ExecutionProvider

@@ -20,8 +20,13 @@ export function checkedResults(response: RerankResponse, request: RerankRequest)
       )
     }
   }
-  const sorted = [...response.results].sort(compareResults)
-  return request.topN === undefined ? sorted : sorted.slice(0, request.topN)
+  // Engines hand results over sorted already (rankScores): a scan then replaces the copy and the sort.
+  const results = response.results
+  let ordered = true
+  for (let i = 1; i < results.length && ordered; i++)
+    ordered = compareResults(results[i - 1]!, results[i]!) <= 0
+  const sorted = ordered ? results : [...results].sort(compareResults)
+  return request.topN === undefined || request.topN >= sorted.length ? sorted : sorted.slice(0, request.topN)
 }
 
 /** The document to echo for a result, or undefined when the request did not ask for documents. */

@@ -1,13 +1,20 @@
 import * as z from 'zod'
+import { type FastCheck, fast, fastCheckOf, undecided, withFastCheck } from './fast-parse'
 
 // Building blocks shared by every family's *-api.ts. Inputs are lenient where peers are sloppy (null for an
 // absent optional field, unknown keys ignored) and strict where a wrong value would silently change results.
 
 /** An optional field that gateways sometimes send as null: null reads as absent. */
-export const optional = <T extends z.ZodType>(schema: T) =>
-  schema.nullish().transform((value) => value ?? undefined)
+export const optional = <T extends z.ZodType>(schema: T) => {
+  const wrapped = schema.nullish().transform((value) => value ?? undefined)
+  const check = fastCheckOf(schema)
+  return check ? withFastCheck(wrapped, fast.optional(check)) : wrapped
+}
 
-export const queryField = z.string({ error: 'expected a string' })
+export const queryField = withFastCheck(z.string({ error: 'expected a string' }), fast.string)
+
+/** A plain string field (an instruction, a name). */
+export const textField = () => withFastCheck(z.string(), fast.string)
 
 export const documentObject = z.looseObject({ text: z.string({ error: 'expected a string' }).optional() })
 
@@ -15,33 +22,61 @@ export const documentItem = z.union([z.string(), documentObject], {
   error: 'expected a string or an object with a text field',
 })
 
-export const documentList = z.array(documentItem, { error: 'expected an array of documents' })
-
-export const stringList = z.array(z.string({ error: 'expected a string' }), {
-  error: 'expected an array of strings',
-})
-
-export const positiveInt = optional(
-  z.number({ error: 'expected an integer >= 1' }).int({ error: 'expected an integer >= 1' }).min(1, {
-    error: 'expected an integer >= 1',
-  }),
+// Plain-string documents, the common case, are checked fast; object documents go through zod.
+export const documentList = withFastCheck(
+  z.array(documentItem, { error: 'expected an array of documents' }),
+  fast.strings(),
 )
 
-export const flag = optional(z.boolean({ error: 'expected true or false' }))
+export const stringList = withFastCheck(
+  z.array(z.string({ error: 'expected a string' }), { error: 'expected an array of strings' }),
+  fast.strings(),
+)
+
+export const positiveInt = optional(
+  withFastCheck(
+    z.number({ error: 'expected an integer >= 1' }).int({ error: 'expected an integer >= 1' }).min(1, {
+      error: 'expected an integer >= 1',
+    }),
+    fast.integer(1),
+  ),
+)
+
+export const flag = optional(withFastCheck(z.boolean({ error: 'expected true or false' }), fast.boolean))
 
 /** An empty model name is what many gateways send for "the default": read it as absent. */
-export const modelField = optional(z.string({ error: 'expected a string' })).transform(
-  (value) => value || undefined,
+export const modelField = withFastCheck(
+  optional(z.string({ error: 'expected a string' })).transform((value) => value || undefined),
+  (value) =>
+    value === undefined || value === null
+      ? undefined
+      : typeof value === 'string'
+        ? value || undefined
+        : undecided,
 )
 
 export const rankFieldsField = optional(
-  z.array(z.string().min(1, { error: 'expected a non-empty field name' }), {
-    error: 'expected an array of field names',
-  }),
+  withFastCheck(
+    z.array(z.string().min(1, { error: 'expected a non-empty field name' }), {
+      error: 'expected an array of field names',
+    }),
+    fast.strings((name) => name.length > 0),
+  ),
 )
 
-export const truncationDirectionField = optional(z.enum(['left', 'right', 'Left', 'Right'])).transform(
-  (value) => value?.toLowerCase() as 'left' | 'right' | undefined,
+const directions = new Set(['left', 'right', 'Left', 'Right'])
+const fastDirection: FastCheck = (value) =>
+  value === undefined || value === null
+    ? undefined
+    : typeof value === 'string' && directions.has(value)
+      ? value.toLowerCase()
+      : undecided
+
+export const truncationDirectionField = withFastCheck(
+  optional(z.enum(['left', 'right', 'Left', 'Right'])).transform(
+    (value) => value?.toLowerCase() as 'left' | 'right' | undefined,
+  ),
+  fastDirection,
 )
 
 /** Response side: a score must be a finite number (zod rejects NaN and infinities). */

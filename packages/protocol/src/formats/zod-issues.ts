@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { RerankError, type RerankErrorCode } from '../errors/rerank-error'
+import { fastParse, undecided } from './fast-parse'
 
 /** Dotted path of a zod issue (`documents.3.text`), or undefined at the root. */
 export function issuePath(issue: z.core.$ZodIssue): string | undefined {
@@ -16,6 +17,8 @@ export function parseWith<T>(
   kind: 'request' | 'response',
   rootMessage: string,
 ): T {
+  const fast = fastParse(schema, value)
+  if (fast !== undecided) return fast as T
   const parsed = schema.safeParse(value)
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]!

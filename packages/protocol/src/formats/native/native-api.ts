@@ -10,6 +10,7 @@ import {
   queryField,
   rankFieldsField,
   scoreField,
+  textField,
   tokenCount,
   truncationDirectionField,
 } from '../shared-fields'
@@ -29,7 +30,7 @@ export const nativeRequestSchema = z.object({
   max_tokens_per_doc: positiveInt,
   max_chunks_per_doc: positiveInt,
   raw_scores: flag,
-  instruction: optional(z.string()),
+  instruction: optional(textField()),
   truncate: flag,
   truncation_direction: truncationDirectionField,
 })
