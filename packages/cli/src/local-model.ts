@@ -16,6 +16,7 @@ export function localModel(settings: Settings, from: ResolvePath, logger: Logger
         ...(settings.maxLength !== undefined && { maxLength: settings.maxLength }),
         ...(settings.workers !== undefined && { workers: settings.workers }),
         maxBatchSize: settings.batchSize,
+        maxQueuedPairs: settings.maxQueue,
         device: settings.device,
         dtype: settings.useFp16 ? 'fp16' : 'auto',
       },

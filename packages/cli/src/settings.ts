@@ -17,6 +17,10 @@ export interface Settings {
   useOfflineMode: boolean
   maxLength: number | undefined
   batchSize: number
+  /** Pairs that may wait for inference; past it requests are refused at once (503 + Retry-After). */
+  maxQueue: number
+  /** Milliseconds to answer a request before 504 (its queued work is dropped). */
+  requestTimeout: number
   device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml'
   useFp16: boolean
   apiKeys: string[]
@@ -91,6 +95,18 @@ const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback:
     help: "longest input in tokens (default: the model's limit)",
   },
   BATCH_SIZE: { key: 'batchSize', parse: integer(1), fallback: 32, help: 'most pairs per batch' },
+  MAX_QUEUE: {
+    key: 'maxQueue',
+    parse: integer(1),
+    fallback: 32_000,
+    help: 'pairs that may wait for the model; past it, 503 + Retry-After at once',
+  },
+  REQUEST_TIMEOUT: {
+    key: 'requestTimeout',
+    parse: integer(1),
+    fallback: 30_000,
+    help: 'ms to answer a request, then 504 and its queued work dropped',
+  },
   DEVICE: {
     key: 'device',
     parse: oneOf('auto', 'cpu', 'cuda', 'dml', 'coreml'),

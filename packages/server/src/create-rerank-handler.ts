@@ -70,6 +70,11 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     started: number,
   ): Promise<PlainResponse> {
     if (request.bodyError !== undefined) throw request.bodyError
+    // Refused before the body is decoded and validated: under overload, refusals must stay cheap and
+    // immediate, or they take the event loop from the requests already accepted.
+    if (reranker.isSaturated) {
+      throw new RerankError('overloaded', 'The server is saturated, retry later', { retryAfterMs: 1000 })
+    }
     let body = request.body
     if (body instanceof Uint8Array || typeof body === 'string' || body === undefined) {
       if (!isJsonContentType(headerValue(request.headers, 'content-type'))) {

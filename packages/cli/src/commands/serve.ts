@@ -55,6 +55,7 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
   const handler = createRerankHandler({
     reranker,
     apiKeys: settings.apiKeys,
+    requestTimeoutMs: settings.requestTimeout,
     ...(settings.keyRateLimit !== undefined && {
       keyRateLimits: { requestsPerMinute: settings.keyRateLimit },
     }),
