@@ -148,8 +148,12 @@ describe('rerank-kit serve stopped by SIGTERM under load', () => {
     const answers = requests.map((documents, r) =>
       get(agents[r]!, '/rerank', JSON.stringify({ query, documents, return_documents: false })),
     )
-    // SIGTERM once every request is written, while they are being read and scored.
+    // SIGTERM once every request is written, while they are being read and scored. "Written" is into the kernel:
+    // a request the server has not read yet arrives on a connection that looks idle, and stopping closes idle
+    // keep-alive connections (HTTP lets a server do so; clients retry). A short pause lets the busy server read
+    // them (without it the test failed now and then on a loaded machine). The work (4,000 pairs) lasts longer.
     while (sent < requests.length) await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise((resolve) => setTimeout(resolve, 150))
     server.child.kill('SIGTERM')
     sigtermSent = true
     await server.waitFor(/SIGTERM: no new connections/)

@@ -41,6 +41,7 @@ export class LocalReranker implements Reranker {
   private readonly loading: Promise<void>
   private readonly logger: Logger
   private loaded = false
+  private failed = false
   private closed = false
   /** Calls accepted and not finished: close() waits for them (some are still tokenizing, not yet queued). */
   private readonly inFlight = new Set<Promise<unknown>>()
@@ -50,8 +51,11 @@ export class LocalReranker implements Reranker {
       throw new RerankError('invalid_request', 'LocalReranker needs at least one model')
     this.logger = options.logger ?? silentLogger
     this.loading = this.loadAll()
-    // The failure is reported by ready() and rerank(); without this an unawaited load would crash the host.
-    this.loading.catch(() => {})
+    // The failure is reported by ready(), rerank() and loadFailed; without this an unawaited load would crash
+    // the host.
+    this.loading.catch(() => {
+      this.failed = true
+    })
   }
 
   static async create(options: LocalRerankerOptions): Promise<LocalReranker> {
@@ -66,6 +70,11 @@ export class LocalReranker implements Reranker {
 
   get isReady(): boolean {
     return this.loaded && !this.closed
+  }
+
+  /** True once loading failed for good: /ready says `failed` instead of `loading`. */
+  get loadFailed(): boolean {
+    return this.failed
   }
 
   /** True while some model's queue is (nearly) full and refuses new work at once: /ready reports it. */

@@ -125,6 +125,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         case '/health':
           return json(200, { status: 'ok' })
         case '/ready':
+          // A load that failed will not recover: no Retry-After, and a status an operator can act on.
+          if (reranker.loadFailed) return json(503, { status: 'failed' })
           if (reranker.isReady === false) return json(503, { status: 'loading' }, { 'retry-after': '1' })
           if (reranker.isSaturated) return json(503, { status: 'saturated' }, { 'retry-after': '1' })
           return json(200, { status: 'ready' })

@@ -29,6 +29,8 @@ export interface PlainResponse {
 export interface ServedReranker extends Reranker {
   readonly modelNames?: readonly string[]
   readonly isReady?: boolean
+  /** True when the models could not load and never will: /ready says so (503 without Retry-After). */
+  readonly loadFailed?: boolean
   /** True while the reranker refuses new work at once (its queue is full): /ready answers 503. */
   readonly isSaturated?: boolean
   /** Sync or async: a router reads shared state (Redis) to answer. */

@@ -37,12 +37,14 @@ describe('HTTP in front of a LocalReranker whose model cannot load', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('/health answers, /ready stays 503 with Retry-After, rerank fails with a 500 in its format', async () => {
+  it('/health answers, /ready stays 503 saying failed (no Retry-After), rerank fails with a 500 in its format', async () => {
     expect((await fetch(`${url}/health`)).status).toBe(200)
     for (let i = 0; i < 3; i++) {
       const ready = await fetch(`${url}/ready`)
       expect(ready.status).toBe(503)
-      expect(ready.headers.get('retry-after')).toBe('1')
+      expect(await ready.json()).toEqual({ status: 'failed' })
+      // It will not recover by waiting: nothing asks a balancer or a client to retry.
+      expect(ready.headers.get('retry-after')).toBeNull()
     }
     const response = await fetch(`${url}/v1/rerank`, {
       method: 'POST',
