@@ -1,58 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { LocalReranker } from '@rerank-kit/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FakeHub } from '../../core/src/model-files/fake-hub-server'
 import { runCli } from './run-cli'
+import { cliPackageDir, fixtureModel, killSpawnedClis, spawnCli } from './test-support/spawn-cli'
 
-// The real command as a separate process, from source: node with tsx's loader (a devDependency of this
-// package) and the @rerank-kit/source condition, as `rerank-kit` would run once built. Never needs a build.
-
-const here = join(import.meta.dirname, '..')
-const fixture = join(here, '../../fixtures/models/tiny-bert-reranker')
-const tsx = pathToFileURL(createRequire(join(here, 'package.json')).resolve('tsx')).href
-const running: ChildProcess[] = []
-
-/** The machine's HF_* and RERANKER_* settings must not leak into the command under test. */
-function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('HF_') && !name.startsWith('RERANKER_')),
-  )
-  return { ...clean, ...env }
-}
-
-function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(
-    process.execPath,
-    ['--import', tsx, '--conditions=@rerank-kit/source', 'src/cli.ts', ...args],
-    { cwd: here, env: cleanEnv(env) },
-  )
-  running.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
-  })
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const waitFor = async (pattern: RegExp) => {
-    for (let i = 0; i < 600; i++) {
-      const match = pattern.exec(stderr)
-      if (match) return match
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    throw new Error(`timed out waiting for ${pattern} in:\n${stderr}`)
-  }
-  return { child, exited, waitFor, stdout: () => stdout, stderr: () => stderr }
-}
+const here = cliPackageDir
+const fixture = fixtureModel
+const start = spawnCli
 
 /** Runs a command to its end. */
 async function run(args: string[], env: Record<string, string> = {}) {
@@ -61,9 +20,7 @@ async function run(args: string[], env: Record<string, string> = {}) {
   return { code, stdout: command.stdout(), stderr: command.stderr() }
 }
 
-afterEach(() => {
-  for (const child of running.splice(0)) child.kill('SIGKILL')
-})
+afterEach(killSpawnedClis)
 
 const request = { query: 'capital of France', documents: ['Paris is the capital of France.', 'Bananas.'] }
 

@@ -17,6 +17,8 @@ export function localModel(settings: Settings, from: ResolvePath, logger: Logger
         ...(settings.workers !== undefined && { workers: settings.workers }),
         maxBatchSize: settings.batchSize,
         maxQueuedPairs: settings.maxQueue,
+        // Half the deadline for waiting in the queue leaves the other half for the request's own batches.
+        maxQueueWaitMs: settings.requestTimeout / 2,
         device: settings.device,
         dtype: settings.useFp16 ? 'fp16' : 'auto',
       },

@@ -1,56 +1,24 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
-import { createRequire } from 'node:module'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { LocalReranker } from '@rerank-kit/core'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { fixtureModel, killSpawnedClis, spawnCli } from './test-support/spawn-cli'
 
 // `rerank-kit serve` as a separate process (from source, like cli.test.ts) meeting faults: a model file that
 // cannot load, and SIGTERM while a hundred requests are in flight.
 
-const here = join(import.meta.dirname, '..')
-const fixture = join(here, '../../fixtures/models/tiny-bert-reranker')
-const tsx = pathToFileURL(createRequire(join(here, 'package.json')).resolve('tsx')).href
-const running: ChildProcess[] = []
+const fixture = fixtureModel
 const dirs: string[] = []
 
-afterEach(() => {
-  for (const child of running.splice(0)) child.kill('SIGKILL')
-})
+afterEach(killSpawnedClis)
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
-function serve(args: string[]) {
-  // The machine's RERANKER_* settings must not leak into the command under test.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('RERANKER_')),
-  )
-  const child = spawn(
-    process.execPath,
-    ['--import', tsx, '--conditions=@rerank-kit/source', 'src/cli.ts', 'serve', ...args],
-    { cwd: here, env },
-  )
-  running.push(child)
-  let stderr = ''
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  const waitFor = async (pattern: RegExp) => {
-    for (let i = 0; i < 600; i++) {
-      const match = pattern.exec(stderr)
-      if (match) return match
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    throw new Error(`timed out waiting for ${pattern} in:\n${stderr}`)
-  }
-  return { child, exited, waitFor, stderr: () => stderr }
-}
+const serve = (args: string[]) => spawnCli(['serve', ...args])
 
 describe('rerank-kit serve with a model that cannot load', () => {
   it('a corrupt ONNX file: exit code 1 and a message naming the file and the failure', async () => {

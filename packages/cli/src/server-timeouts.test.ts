@@ -1,8 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:http'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { createNodeListener, createRerankHandler } from '@rerank-kit/server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { listening } from '../../server/src/test-support/listening'
@@ -10,6 +6,7 @@ import { OverlapReranker } from '../../server/src/test-support/overlap-reranker'
 import { rawExchange } from '../../server/src/test-support/raw-http'
 import { serverTimeouts } from './server-timeouts'
 import { loadSettings, SettingsError } from './settings'
+import { fixtureModel, killSpawnedClis, spawnCli } from './test-support/spawn-cli'
 
 // Slow clients against the standalone server's node:http settings: a client that sends its headers a byte at a
 // time, forever, and one whose body trickles. Both must be answered 408 and closed, not held open; a slow
@@ -119,34 +116,12 @@ describe('node:http with serverTimeouts', () => {
 })
 
 // `rerank-kit serve` as a separate process from source (as in cli.test.ts): the flags reach the server.
-const here = join(import.meta.dirname, '..')
-const fixture = join(here, '../../fixtures/models/tiny-bert-reranker')
-const tsx = pathToFileURL(createRequire(join(here, 'package.json')).resolve('tsx')).href
-const running: ChildProcess[] = []
-afterEach(() => {
-  for (const child of running.splice(0)) child.kill('SIGKILL')
-})
+const fixture = fixtureModel
+afterEach(killSpawnedClis)
 
 async function serve(args: string[]): Promise<string> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('HF_') && !name.startsWith('RERANKER_')),
-  )
-  const child = spawn(
-    process.execPath,
-    ['--import', tsx, '--conditions=@rerank-kit/source', 'src/cli.ts', 'serve', ...args],
-    { cwd: here, env },
-  )
-  running.push(child)
-  let stderr = ''
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  for (let i = 0; i < 600; i++) {
-    const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)
-    if (match) return match[1]!
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`the server did not start:\n${stderr}`)
+  const server = spawnCli(['serve', ...args])
+  return (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!
 }
 
 describe('rerank-kit serve against slow clients', () => {

@@ -105,7 +105,7 @@ const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback:
     key: 'requestTimeout',
     parse: integer(1),
     fallback: 30_000,
-    help: 'ms to answer a request, then 504 and its queued work dropped',
+    help: 'ms to answer a request, then 504; a request that would queue over half of it gets 503 at once',
   },
   DEVICE: {
     key: 'device',

@@ -49,6 +49,11 @@ export interface ModelOptions {
   maxWaitMs?: number
   /** Past this many queued pairs, requests are refused at once (503 + Retry-After). */
   maxQueuedPairs?: number
+  /**
+   * Past this expected wait for the queued pairs (at the drain rate measured under load), requests are refused
+   * at once too. Set it below the request deadline so that accepted requests finish in time. Unset: no limit.
+   */
+  maxQueueWaitMs?: number
   /** Chunks per document when a request does not set max_chunks_per_doc (1 = truncate). */
   maxChunksPerDoc?: number
   chunkOverlap?: number
@@ -110,7 +115,6 @@ export class ModelEngine {
     private readonly scheduler: BatchScheduler<PairItem>,
     private readonly stats: EngineStats,
     readonly resolved: ResolvedModel,
-    private readonly maxQueuedPairs: number,
   ) {}
 
   /** Pairs of accepted requests still being tokenized: they count against the queue limit already. */
@@ -157,12 +161,12 @@ export class ModelEngine {
         ? encodeEncoderPairs(request, tokenizer.encode, pairLayout!, maxLength, defaults)
         : encodeDecoderPrompts(request, tokenizer.encode, family.template, maxLength, defaults)
     const stats = new EngineStats()
-    const maxQueuedPairs = options.maxQueuedPairs ?? 32_000
     const scheduler = new BatchScheduler<PairItem>({
       maxBatchTokens: options.maxBatchTokens ?? 4096,
       maxBatchSize: options.maxBatchSize ?? 64,
       maxWaitMs: options.maxWaitMs ?? 2,
-      maxQueuedItems: maxQueuedPairs,
+      maxQueuedItems: options.maxQueuedPairs ?? 32_000,
+      ...(options.maxQueueWaitMs !== undefined && { maxQueueWaitMs: options.maxQueueWaitMs }),
       concurrency: workers,
       runBatch: (items) => pool.run(buildBatchTensors(items, layout)),
       onBatch: (batch) => {
@@ -179,12 +183,12 @@ export class ModelEngine {
       workers,
       maxLength,
     })
-    return new ModelEngine(name, family, maxLength, encode, pool, scheduler, stats, resolved, maxQueuedPairs)
+    return new ModelEngine(name, family, maxLength, encode, pool, scheduler, stats, resolved)
   }
 
-  /** The queue is at 90% of its limit: new requests are likely to be refused. */
+  /** The queue is at 90% of its limit (pairs or expected wait): new requests are likely to be refused. */
   get isSaturated(): boolean {
-    return this.scheduler.queuedItems >= 0.9 * this.maxQueuedPairs
+    return this.scheduler.saturated
   }
 
   get provider(): string {

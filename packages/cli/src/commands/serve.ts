@@ -89,7 +89,6 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
     const stop = (signal: string) => {
       process.off('SIGTERM', onTerm)
       process.off('SIGINT', onInt)
-      logger.info(`${signal}: no new connections; finishing requests in flight`)
       // close() stops accepting and waits for open connections. A keep-alive connection whose request was in
       // flight turns idle only when its answer is sent, and would then hold close() until the client drops it:
       // idle connections are closed again while stopping, not just once.
@@ -101,6 +100,8 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
         done(0)
       })
       server.closeIdleConnections()
+      // Said once it is true: the listening socket is closed by now, so a new connection is refused.
+      logger.info(`${signal}: no new connections; finishing requests in flight`)
     }
     const onTerm = () => stop('SIGTERM')
     const onInt = () => stop('SIGINT')

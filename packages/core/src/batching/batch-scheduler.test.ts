@@ -159,4 +159,66 @@ describe('BatchScheduler', () => {
     expect(peak).toBe(3)
     expect(Array.from(await done)).toEqual(Array.from({ length: 12 }, (_, i) => i))
   })
+
+  it('refuses at once past the expected wait, measured from how fast the queue drains', async () => {
+    // Batches of at most 4 items taking about 20 ms each: about 0.2 items per ms. A 100 ms wait is about 20
+    // items, far below the count limit of 10,000, which alone would accept everything.
+    const { scheduler } = setup({
+      maxBatchSize: 4,
+      maxQueueWaitMs: 100,
+      runBatch: async (batch) => {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        return Float64Array.from(batch, (item) => item.id)
+      },
+    })
+    // A backlog first, so the drain rate is measured under load.
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => scheduler.submit(items([i * 4, i * 4 + 1, i * 4 + 2, i * 4 + 3]))),
+    )
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) =>
+        scheduler.submit(items([1000 + i * 4, 1001 + i * 4, 1002 + i * 4, 1003 + i * 4])),
+      ),
+    )
+    const accepted = outcomes.filter((outcome) => outcome.status === 'fulfilled')
+    const refused = outcomes.filter((outcome) => outcome.status === 'rejected')
+    // A slower machine drains slower and accepts fewer: the bound holds either way.
+    expect(accepted.length).toBeGreaterThan(0)
+    expect(accepted.length).toBeLessThan(40)
+    for (const outcome of refused) {
+      const error = (outcome as PromiseRejectedResult).reason as RerankError
+      expect(error.code).toBe('overloaded')
+      expect(error.retryAfterMs).toBeGreaterThan(0)
+    }
+    // Every accepted request got its own results back.
+    for (const outcome of accepted) {
+      const raw = (outcome as PromiseFulfilledResult<Float64Array>).value
+      expect(raw[1]! - raw[0]!).toBe(1)
+    }
+  })
+
+  it('says saturated near the wait limit', async () => {
+    // About 0.2 items per ms again; a 1 s wait is about 200 items, so the refusals leave the queue between
+    // 90 % and 100 % of the limit whatever one batch takes out of it.
+    const { scheduler } = setup({
+      maxBatchSize: 4,
+      maxQueueWaitMs: 1000,
+      runBatch: async (batch) => {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        return Float64Array.from(batch, (item) => item.id)
+      },
+    })
+    expect(scheduler.saturated).toBe(false)
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => scheduler.submit(items([i * 4, i * 4 + 1, i * 4 + 2, i * 4 + 3]))),
+    )
+    const pending = Array.from({ length: 100 }, (_, i) =>
+      scheduler
+        .submit(items([1000 + i * 4, 1001 + i * 4, 1002 + i * 4, 1003 + i * 4]))
+        .catch((error) => error),
+    )
+    expect(scheduler.saturated).toBe(true)
+    await Promise.all(pending)
+    expect(scheduler.saturated).toBe(false)
+  })
 })

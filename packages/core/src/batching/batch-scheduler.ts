@@ -25,6 +25,12 @@ export interface BatchSchedulerOptions<I extends ScheduledItem> {
   maxWaitMs: number
   /** Past this many queued items a request is refused at once with `overloaded`. */
   maxQueuedItems: number
+  /**
+   * Past this expected wait (queued items over the measured drain rate) a request is refused at once too: a
+   * count alone cannot know how long a queue takes to drain, and an accepted request must finish before its
+   * deadline. Unset: no limit in time.
+   */
+  maxQueueWaitMs?: number
   /** Batches run at the same time (the number of workers). */
   concurrency: number
   runBatch: (items: I[]) => Promise<Float64Array>
@@ -65,6 +71,10 @@ export class BatchScheduler<I extends ScheduledItem> {
   private idleWaiters: (() => void)[] = []
   /** Items per millisecond, smoothed: used for the Retry-After hint. */
   private throughput = 0
+  /** Items per ms actually drained while work was waiting (wall clock between completions, EWMA). */
+  private drainPerMs = 0
+  private lastCompletion = 0
+  private backlogged = false
 
   constructor(private readonly options: BatchSchedulerOptions<I>) {}
 
@@ -121,7 +131,36 @@ export class BatchScheduler<I extends ScheduledItem> {
         retryAfterMs: this.retryAfterMs(),
       })
     }
+    const { maxQueueWaitMs } = this.options
+    if (
+      maxQueueWaitMs !== undefined &&
+      this.expectedWaitMs(this.pending.length + reserved + count) > maxQueueWaitMs
+    ) {
+      return new RerankError(
+        'overloaded',
+        `The queue is full (about ${Math.round(this.expectedWaitMs(this.pending.length))} ms of work waiting)`,
+        {
+          retryAfterMs: this.retryAfterMs(),
+        },
+      )
+    }
     return undefined
+  }
+
+  /** True when the queue is at 90% of its limit, in items or in expected wait: new requests are likely refused. */
+  get saturated(): boolean {
+    const { maxQueuedItems, maxQueueWaitMs } = this.options
+    if (this.pending.length >= 0.9 * maxQueuedItems) return true
+    return maxQueueWaitMs !== undefined && this.expectedWaitMs(this.pending.length) >= 0.9 * maxQueueWaitMs
+  }
+
+  /**
+   * How long `items` queued items take to drain: at the rate measured while work was waiting, else (nothing
+   * measured yet) at the batches' own speed on every worker, the optimistic bound.
+   */
+  private expectedWaitMs(items: number): number {
+    const perMs = this.drainPerMs > 0 ? this.drainPerMs : this.throughput * this.options.concurrency
+    return perMs > 0 ? items / perMs : 0
   }
 
   /** Resolves once nothing is queued or running. */
@@ -244,6 +283,15 @@ export class BatchScheduler<I extends ScheduledItem> {
       const runMs = performance.now() - started
       const perMs = batch.length / Math.max(runMs, 0.001)
       this.throughput = this.throughput === 0 ? perMs : 0.8 * this.throughput + 0.2 * perMs
+      // The drain rate counts only stretches where work was waiting: idle time says nothing about speed. It
+      // includes what batch run times miss (the main thread's tokenizing and dispatch under load).
+      const now = performance.now()
+      if (this.backlogged) {
+        const drained = batch.length / Math.max(now - this.lastCompletion, 0.001)
+        this.drainPerMs = this.drainPerMs === 0 ? drained : 0.8 * this.drainPerMs + 0.2 * drained
+      }
+      this.lastCompletion = now
+      this.backlogged = this.pending.length > 0
       const longest = Math.max(...batch.map((entry) => entry.item.length))
       this.options.onBatch?.({
         size: batch.length,
