@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Logger, RerankError } from '@rerank-kit/protocol'
+import { RerankError } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalReranker } from './local-reranker'
+import { recordingLogger } from './test-support/recording-logger'
 import { fixturesDir, referenceScorer, sigmoid } from './test-support/reference-scorer'
 
 // Faults in the local engine, with the real fixture model in real worker threads: a worker dying in the middle
@@ -21,14 +22,6 @@ const documents = [
   'Seasons',
   'Winter is cold because sunlight hits the ground at a low angle.',
 ]
-
-function recordingLogger() {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = []
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-    void lines.push({ level, message, ...(fields && { fields }) })
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
-  return { logger, lines }
-}
 
 let reference: Awaited<ReturnType<typeof referenceScorer>>
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
-import type { Logger } from '@rerank-kit/protocol'
 import { mxbaiRerankV2Template, qwen3RerankerTemplate, RerankError } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalReranker } from './local-reranker'
+import { recordingLogger } from './test-support/recording-logger'
 import { fixturesDir, referenceScorer, sigmoid } from './test-support/reference-scorer'
 
 // End to end with real ONNX fixture models run by onnxruntime-node in worker threads. Expected values come
@@ -17,14 +17,6 @@ const documents = [
   'Seasons',
   '',
 ]
-
-function recordingLogger() {
-  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = []
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
-    void lines.push({ level, message, ...(fields && { fields }) })
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
-  return { logger, lines }
-}
 
 const fixture = (name: string) => join(fixturesDir, name)
 

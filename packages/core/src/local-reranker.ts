@@ -37,6 +37,8 @@ export interface LocalRerankerOptions {
  */
 export class LocalReranker implements Reranker {
   private readonly engines = new Map<string, ModelEngine>()
+  /** Each engine once (the map holds aliases too): read per request by isSaturated. */
+  private loadedEngines: ModelEngine[] = []
   private readonly names: string[] = []
   private readonly loading: Promise<void>
   private readonly logger: Logger
@@ -79,7 +81,7 @@ export class LocalReranker implements Reranker {
 
   /** True while some model's queue is (nearly) full and refuses new work at once: /ready reports it. */
   get isSaturated(): boolean {
-    return [...new Set(this.engines.values())].some((engine) => engine.isSaturated)
+    return this.loadedEngines.some((engine) => engine.isSaturated)
   }
 
   /** Served model names (aliases included), default first. */
@@ -111,7 +113,7 @@ export class LocalReranker implements Reranker {
   /** Per-model counters: queue depth, batch sizes, padding ratio, pairs per second, latencies. */
   stats(): Record<string, EngineStatsSnapshot & { provider: string }> {
     const stats: Record<string, EngineStatsSnapshot & { provider: string }> = {}
-    for (const engine of new Set(this.engines.values())) {
+    for (const engine of this.loadedEngines) {
       stats[engine.name] = { ...engine.snapshot(), provider: engine.provider }
     }
     return stats
@@ -127,7 +129,7 @@ export class LocalReranker implements Reranker {
     this.closed = true
     await this.loading.catch(() => {})
     await Promise.allSettled(this.inFlight)
-    await Promise.all([...new Set(this.engines.values())].map((engine) => engine.close()))
+    await Promise.all(this.loadedEngines.map((engine) => engine.close()))
   }
 
   private engineFor(model: string | undefined): ModelEngine {
@@ -154,6 +156,7 @@ export class LocalReranker implements Reranker {
         this.names.push(name)
       }
     })
+    this.loadedEngines = engines
     this.loaded = true
     logger.debug('all models loaded', { models: this.names })
   }

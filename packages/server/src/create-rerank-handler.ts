@@ -14,7 +14,7 @@ import {
   rerankOpenApiDocument,
   silentLogger,
 } from '@rerank-kit/protocol'
-import { apiKeyMatches, presentedKey } from './api-keys'
+import { matchingKeyIndex, presentedKey } from './api-keys'
 import { corsHeaders, preflightHeaders } from './cors'
 import { docsPage } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
@@ -185,15 +185,13 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       return finish({ status: 204, headers: preflightHeaders(options.cors, origin), body: '' })
     }
     try {
-      if (
-        apiKeys.length > 0 &&
-        !publicRoutes.has(path) &&
-        !apiKeyMatches(presentedKey(request.headers), apiKeys)
-      ) {
+      if (apiKeys.length > 0 && !publicRoutes.has(path)) {
+        // Compared once, in constant time, for auth and for the key's rate limit.
+        const keyIndex = matchingKeyIndex(presentedKey(request.headers), apiKeys)
         // One answer whatever the key: nothing tells a wrong key from a missing one.
-        throw new RerankError('unauthorized', 'A valid API key is required')
+        if (keyIndex === -1) throw new RerankError('unauthorized', 'A valid API key is required')
+        keyRateLimiter?.takeFor(keyIndex)
       }
-      if (keyRateLimiter && !publicRoutes.has(path)) keyRateLimiter.take(request.headers)
       return finish(await route(request, path, started))
     } catch (thrown) {
       const error = fromUnknown(thrown)

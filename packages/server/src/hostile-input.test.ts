@@ -1,54 +1,22 @@
 import { createServer } from 'node:http'
-import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { createRerankHandler } from './create-rerank-handler'
-import { createFetchHandler } from './fetch-handler'
 import type { RerankHandlerOptions } from './handler-types'
 import { createNodeListener } from './node-http'
 import { describeHostileInput } from './test-support/hostile-input-spec'
 import { listening } from './test-support/listening'
 import { OverlapReranker } from './test-support/overlap-reranker'
+import { fetchBridgeServer, nodeHttpServer } from './test-support/plain-servers'
 import { rawExchange } from './test-support/raw-http'
 
 // The hostile-input spec on the two servers of this package (Express, Fastify and Koa run it from their own
 // packages), then what only the standalone listener does: its default limits, and what it logs.
 
-describeHostileInput(
-  'node:http',
-  (options) =>
-    listening(
-      createServer(
-        createNodeListener(createRerankHandler({ ...options, prefix: '/reranker' }), options.limits),
-      ),
-    ),
-  { closesRefusedBodies: true },
-)
+describeHostileInput('node:http', nodeHttpServer, { closesRefusedBodies: true })
 
-// The fetch handler behind the same minimal node:http -> Request bridge as adapters.test.ts.
-describeHostileInput(
-  'fetch',
-  (options) => {
-    const handle = createFetchHandler(
-      createRerankHandler({ ...options, prefix: '/reranker' }),
-      options.limits,
-    )
-    return listening(
-      createServer(async (req, res) => {
-        const hasBody = req.method !== 'GET' && req.method !== 'HEAD'
-        const request = new Request(`http://localhost${req.url}`, {
-          method: req.method ?? 'GET',
-          headers: req.headers as Record<string, string>,
-          ...(hasBody && { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' }),
-        } as RequestInit)
-        const response = await handle(request)
-        res.writeHead(response.status, Object.fromEntries(response.headers))
-        res.end(Buffer.from(await response.arrayBuffer()))
-      }),
-    )
-  },
-  // The bridge, not the handler, owns the connection: it leaves it open.
-  { closesRefusedBodies: false },
-)
+// The fetch handler behind the same minimal node:http -> Request bridge as adapters.test.ts. The bridge, not
+// the handler, owns the connection: it leaves it open.
+describeHostileInput('fetch', fetchBridgeServer, { closesRefusedBodies: false })
 
 async function listen(options: RerankHandlerOptions, maxBodyBytes?: number) {
   const handler = createRerankHandler(options)

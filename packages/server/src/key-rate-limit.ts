@@ -50,7 +50,11 @@ export class KeyRateLimiter {
    * configured key is left alone: auth answers it, or the route is public.
    */
   take(headers: Headers): void {
-    const index = matchingKeyIndex(presentedKey(headers), this.keys)
+    this.takeFor(matchingKeyIndex(presentedKey(headers), this.keys))
+  }
+
+  /** `take` for a key already matched (its position in the configured list; -1: none). */
+  takeFor(index: number): void {
     if (index === -1) return
     const budget = this.budgets[index]!
     const bucket = this.buckets[index]!

@@ -126,23 +126,15 @@ export class BatchScheduler<I extends ScheduledItem> {
         `The request has ${count} pairs; at most ${maxQueuedItems} fit the queue`,
       )
     }
-    if (this.pending.length + reserved + count > maxQueuedItems) {
+    const queued = this.pending.length + reserved + count
+    const { maxQueueWaitMs } = this.options
+    if (
+      queued > maxQueuedItems ||
+      (maxQueueWaitMs !== undefined && this.expectedWaitMs(queued) > maxQueueWaitMs)
+    ) {
       return new RerankError('overloaded', `The queue is full (${this.pending.length} pairs waiting)`, {
         retryAfterMs: this.retryAfterMs(),
       })
-    }
-    const { maxQueueWaitMs } = this.options
-    if (
-      maxQueueWaitMs !== undefined &&
-      this.expectedWaitMs(this.pending.length + reserved + count) > maxQueueWaitMs
-    ) {
-      return new RerankError(
-        'overloaded',
-        `The queue is full (about ${Math.round(this.expectedWaitMs(this.pending.length))} ms of work waiting)`,
-        {
-          retryAfterMs: this.retryAfterMs(),
-        },
-      )
     }
     return undefined
   }
@@ -169,8 +161,9 @@ export class BatchScheduler<I extends ScheduledItem> {
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
+  /** Come back once the queue has drained (1 s while nothing is measured yet), within [0.1 s, 30 s]. */
   private retryAfterMs(): number {
-    const estimate = this.throughput > 0 ? this.pending.length / this.throughput : 1000
+    const estimate = this.expectedWaitMs(this.pending.length) || 1000
     return Math.min(30_000, Math.max(100, Math.ceil(estimate)))
   }
 

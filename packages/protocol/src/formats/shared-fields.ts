@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { type FastCheck, fast, fastCheckOf, undecided, withFastCheck } from './fast-parse'
+import { fast, fastCheckOf, undecided, withFastCheck } from './fast-parse'
 
 // Building blocks shared by every family's *-api.ts. Inputs are lenient where peers are sloppy (null for an
 // absent optional field, unknown keys ignored) and strict where a wrong value would silently change results.
@@ -47,12 +47,7 @@ export const flag = optional(withFastCheck(z.boolean({ error: 'expected true or 
 /** An empty model name is what many gateways send for "the default": read it as absent. */
 export const modelField = withFastCheck(
   optional(z.string({ error: 'expected a string' })).transform((value) => value || undefined),
-  (value) =>
-    value === undefined || value === null
-      ? undefined
-      : typeof value === 'string'
-        ? value || undefined
-        : undecided,
+  fast.optional((value) => (typeof value === 'string' ? value || undefined : undecided)),
 )
 
 export const rankFieldsField = optional(
@@ -64,19 +59,14 @@ export const rankFieldsField = optional(
   ),
 )
 
-const directions = new Set(['left', 'right', 'Left', 'Right'])
-const fastDirection: FastCheck = (value) =>
-  value === undefined || value === null
-    ? undefined
-    : typeof value === 'string' && directions.has(value)
-      ? value.toLowerCase()
-      : undecided
+const directions = ['left', 'right', 'Left', 'Right'] as const
+const directionSet = new Set<string>(directions)
 
 export const truncationDirectionField = withFastCheck(
-  optional(z.enum(['left', 'right', 'Left', 'Right'])).transform(
-    (value) => value?.toLowerCase() as 'left' | 'right' | undefined,
+  optional(z.enum(directions)).transform((value) => value?.toLowerCase() as 'left' | 'right' | undefined),
+  fast.optional((value) =>
+    typeof value === 'string' && directionSet.has(value) ? value.toLowerCase() : undecided,
   ),
-  fastDirection,
 )
 
 /** Response side: a score must be a finite number (zod rejects NaN and infinities). */
