@@ -1,6 +1,6 @@
 // pnpm bench:http — our rerank route on each adapter (stub reranker) against a bare JSON route of the same
 // framework. Prints a table; the last line is one JSON object. Figures, not assertions: run by hand.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -9,6 +9,25 @@ import { frameworks, requestBody } from './bench-apps'
 const seconds = Number(process.env.BENCH_SECONDS ?? 3)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6)
 const connections = 16
+
+/**
+ * The server on the last core, autocannon (this process, all its threads) on the others, as if on two
+ * machines. Unpinned, the scheduler moves both between the cores of a small machine: the same build measured
+ * 0.63 to 0.71 on Fastify from run to run, every request costing the server 50% more CPU than pinned, and
+ * the load generator's share of the cores went into the ratio. BENCH_PIN=0 measures unpinned.
+ */
+function pinCores(): { server: string; load: string } | undefined {
+  const count = cpus().length
+  if (process.env.BENCH_PIN === '0' || count < 2) return undefined
+  const pins = { server: String(count - 1), load: count === 2 ? '0' : `0-${count - 2}` }
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', pins.load, String(process.pid)], { stdio: 'ignore' })
+    return pins
+  } catch {
+    return undefined // no taskset (macOS): unpinned
+  }
+}
+const pinning = pinCores()
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -28,12 +47,12 @@ function run(url: string, duration: number): Promise<autocannon.Result> {
 }
 
 async function measure(framework: string) {
-  const child = spawn(
-    join(import.meta.dirname, '../node_modules/.bin/tsx'),
-    // The built packages (dist), as users run them: `pnpm bench:http` builds first.
-    [join(import.meta.dirname, 'http-server.ts'), framework],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
+  const tsx = join(import.meta.dirname, '../node_modules/.bin/tsx')
+  // The built packages (dist), as users run them: `pnpm bench:http` builds first.
+  const args = [join(import.meta.dirname, 'http-server.ts'), framework]
+  const child = pinning
+    ? spawn('taskset', ['-c', pinning.server, tsx, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(tsx, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve) => {
     child.stdout.on('data', (chunk: Buffer) => {
       const match = /PORT (\d+)/.exec(chunk.toString())
@@ -79,6 +98,11 @@ async function measure(framework: string) {
 console.log(`rerank-kit HTTP benchmark: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}`)
 console.log(
   `autocannon, ${connections} connections, ${rounds} alternating rounds of ${seconds} s per route (medians), Cohere /v1/rerank with 10 documents`,
+)
+console.log(
+  pinning
+    ? `pinned: server on cpu ${pinning.server}, autocannon on cpu ${pinning.load} (BENCH_PIN=0 for unpinned)`
+    : 'unpinned: server and autocannon share the cores',
 )
 const results: Record<string, Awaited<ReturnType<typeof measure>>> = {}
 for (const framework of frameworks) {

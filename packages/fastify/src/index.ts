@@ -44,9 +44,12 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
   // other server, in the route family's format. Scoped to this plugin: the app's parsers are untouched.
   const bodyLimit = options.limits?.maxBodyBytes ?? defaultMaxBodyBytes
   instance.removeAllContentTypeParsers()
-  instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) =>
-    done(null, body),
-  )
+  const asBytes = (_request: FastifyRequest, body: Buffer, done: (error: null, body: Buffer) => void) =>
+    done(null, body)
+  // JSON by name as well as '*': Fastify caches the parser it finds for a content type, except the '*' one,
+  // which it finds again by parsing the header on every request.
+  instance.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, asBytes)
+  instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asBytes)
   const serve = async (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown) => {
     const response = await handler(
       toPlainRequest(request.raw, reply.raw, request.body, {

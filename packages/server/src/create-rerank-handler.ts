@@ -22,9 +22,45 @@ import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
 import { headerValue, requestIdOf } from './request-headers'
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): PlainResponse => ({
+/** Methods arrive uppercase from every server; other casings (a plain caller's) are compared without case. */
+const isMethod = (given: string, method: string) => given === method || given.toUpperCase() === method
+
+/**
+ * The options of one rerank call. Its signal is made only if the reranker reads it (see toPlainRequest): the
+ * client's disconnect and the deadline with the time left of it, combined. A class: an object literal with a
+ * getter was the costliest line of a stub rerank route.
+ */
+class CallOptions {
+  deadline: AbortSignal | undefined
+  #signal: AbortSignal | null | undefined = null
+
+  constructor(
+    private readonly request: Pick<PlainRequest, 'signal'>,
+    private readonly started: number,
+    private readonly timeoutMs: number | undefined,
+  ) {}
+
+  get signal(): AbortSignal | undefined {
+    if (this.#signal === null) {
+      if (this.timeoutMs !== undefined) {
+        const left = this.timeoutMs - (performance.now() - this.started)
+        this.deadline = AbortSignal.timeout(Math.max(1, Math.ceil(left)))
+      }
+      const disconnect = this.request.signal
+      this.#signal =
+        disconnect && this.deadline
+          ? AbortSignal.any([disconnect, this.deadline])
+          : (disconnect ?? this.deadline)
+    }
+    return this.#signal
+  }
+}
+
+const json = (status: number, body: unknown, headers?: Record<string, string>): PlainResponse => ({
   status,
-  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  headers: headers
+    ? { 'content-type': 'application/json; charset=utf-8', ...headers }
+    : { 'content-type': 'application/json; charset=utf-8' },
   body,
 })
 
@@ -88,38 +124,24 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     if (parsed.model !== undefined && served && !served.includes(parsed.model)) {
       throw modelNotFound(parsed.model, served)
     }
-    // The call's signal is made only if the reranker reads it (see toPlainRequest): the disconnect signal,
-    // and the deadline with the time left of it, combined.
-    let deadline: AbortSignal | undefined
-    let signal: AbortSignal | null | undefined = null
-    const callOptions = {
-      get signal() {
-        if (signal === null) {
-          const timeoutMs = options.requestTimeoutMs
-          if (timeoutMs !== undefined) {
-            deadline = AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs - (performance.now() - started))))
-          }
-          const signals = [request.signal, deadline].filter((given) => given !== undefined)
-          signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0]
-        }
-        return signal
-      },
-    }
+    const callOptions = new CallOptions(request, started, options.requestTimeoutMs)
     try {
       const response = await reranker.rerank(parsed, callOptions)
-      return json(200, format.formatResponse(response, parsed))
+      const body = format.formatResponseJson
+        ? format.formatResponseJson(response, parsed)
+        : format.formatResponse(response, parsed)
+      return json(200, body)
     } catch (error) {
       // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
-      if (deadline?.aborted)
+      if (callOptions.deadline?.aborted)
         throw new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
       throw error
     }
   }
 
-  async function route(request: PlainRequest, path: string, started: number): Promise<PlainResponse> {
+  /** The GET routes (and the 404 of everything else). */
+  async function route(request: PlainRequest, path: string): Promise<PlainResponse> {
     const method = request.method.toUpperCase()
-    const format = rerankRoutes[path]
-    if (format && method === 'POST') return rerank(format, request, started)
     if (method === 'GET' || method === 'HEAD') {
       switch (path) {
         case '/health':
@@ -162,27 +184,43 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   const metrics = new HttpMetrics()
   const openApi = rerankOpenApiDocument({ prefix })
 
+  /** What every answer gets: the release of the Node response (see toPlainRequest), metrics, CORS, the
+   * request id and timing headers. */
+  const finish = (
+    request: PlainRequest,
+    answer: PlainResponse,
+    path: string,
+    requestId: string,
+    started: number,
+  ): PlainResponse => {
+    request.done?.()
+    const elapsed = performance.now() - started
+    metrics.record(known.has(path) ? path : 'other', answer.status, elapsed / 1000)
+    if (options.cors) {
+      Object.assign(answer.headers, corsHeaders(options.cors, headerValue(request.headers, 'origin')))
+    }
+    answer.headers['x-request-id'] = requestId
+    const duration = elapsed.toFixed(1)
+    answer.headers['x-response-time'] = `${duration}ms`
+    answer.headers['server-timing'] = `total;dur=${duration}`
+    return answer
+  }
+
   const handle = async (request: PlainRequest): Promise<PlainResponse> => {
     const started = performance.now()
     const requestId = requestIdOf(request.headers)
     const path = relative(request.path)
-    const format = rerankRoutes[path] ?? nativeFormat
-    const log = request.logger ?? logger
-    const origin = headerValue(request.headers, 'origin')
-    const finish = (answer: PlainResponse): PlainResponse => {
-      request.done?.()
-      const elapsed = performance.now() - started
-      metrics.record(known.has(path) ? path : 'other', answer.status, elapsed / 1000)
-      if (options.cors) Object.assign(answer.headers, corsHeaders(options.cors, origin))
-      answer.headers['x-request-id'] = requestId
-      const duration = elapsed.toFixed(1)
-      answer.headers['x-response-time'] = `${duration}ms`
-      answer.headers['server-timing'] = `total;dur=${duration}`
-      return answer
-    }
-    if (options.cors && known.has(path) && request.method.toUpperCase() === 'OPTIONS') {
+    const rerankFormat = rerankRoutes[path]
+    if (options.cors && known.has(path) && isMethod(request.method, 'OPTIONS')) {
       // A preflight carries no credentials: it is answered before auth, and only for our routes.
-      return finish({ status: 204, headers: preflightHeaders(options.cors, origin), body: '' })
+      const origin = headerValue(request.headers, 'origin')
+      return finish(
+        request,
+        { status: 204, headers: preflightHeaders(options.cors, origin), body: '' },
+        path,
+        requestId,
+        started,
+      )
     }
     try {
       if (apiKeys.length > 0 && !publicRoutes.has(path)) {
@@ -192,20 +230,25 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         if (keyIndex === -1) throw new RerankError('unauthorized', 'A valid API key is required')
         keyRateLimiter?.takeFor(keyIndex)
       }
-      return finish(await route(request, path, started))
+      // The rerank routes are called directly: every async layer between costs promise jobs per request.
+      const answer =
+        rerankFormat !== undefined && isMethod(request.method, 'POST')
+          ? await rerank(rerankFormat, request, started)
+          : await route(request, path)
+      return finish(request, answer, path, requestId, started)
     } catch (thrown) {
       const error = fromUnknown(thrown)
       if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {
-        log.error('request failed', {
+        ;(request.logger ?? logger).error('request failed', {
           requestId,
           path,
           code: error.code,
           error: String(error.cause ?? error.message),
         })
       }
-      const response = errorResponse(error, format.formatError)
+      const response = errorResponse(error, (rerankFormat ?? nativeFormat).formatError)
       if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
-      return finish(response)
+      return finish(request, response, path, requestId, started)
     }
   }
   return Object.assign(handle, { handles: (path: string) => known.has(relative(path)) })

@@ -6,6 +6,7 @@ import { createRerankHandler } from './create-rerank-handler'
 import type { RerankHandlerOptions } from './handler-types'
 import { createNodeListener } from './node-http'
 import { OverlapReranker } from './test-support/overlap-reranker'
+import { generatedRequestId } from './test-support/request-ids'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the assertions
 const bodyOf = async (response: Response): Promise<any> => response.json()
@@ -151,7 +152,10 @@ describe('rerank routes over node:http', () => {
       headers: { 'x-request-id': `bad id ${'x'.repeat(200)}` },
     })
     expect(missing.status).toBe(404)
-    expect(missing.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    const fresh = missing.headers.get('x-request-id')
+    expect(fresh).toMatch(generatedRequestId)
+    // Generated ids never repeat.
+    expect((await fetch(`${app.url}/nope`)).headers.get('x-request-id')).not.toBe(fresh)
     app.reranker.isReady = false
     const loading = await fetch(`${app.url}/ready`)
     expect(loading.status).toBe(503)

@@ -36,7 +36,7 @@ export function echoedDocument(result: RerankResult, request: RerankRequest): Re
 }
 
 /** Cohere/Jina/native shape: strings become `{text}`, objects are echoed with all their fields. */
-export function documentAsObject(document: RerankDocument): RerankDocumentObject {
+export function documentAsObject(document: RerankDocument, _request?: RerankRequest): RerankDocumentObject {
   return typeof document === 'string' ? { text: document } : document
 }
 
@@ -128,12 +128,70 @@ export function responseFromWire(
 export function relevanceResults<D>(
   response: RerankResponse,
   request: RerankRequest,
-  toWire: (document: RerankDocument) => D,
-): { index: number; relevance_score: number; document?: D }[] {
+  toWire: (document: RerankDocument, request: RerankRequest) => D,
+): RelevanceResult<D>[] {
   return checkedResults(response, request).map((result) => {
     const document = echoedDocument(result, request)
     return document === undefined
       ? { index: result.index, relevance_score: result.score }
-      : { index: result.index, relevance_score: result.score, document: toWire(document) }
+      : { index: result.index, relevance_score: result.score, document: toWire(document, request) }
   })
+}
+
+export interface RelevanceResult<D> {
+  index: number
+  relevance_score: number
+  document?: D
+}
+
+/**
+ * The JSON text of `relevanceResults`, written directly: JSON.stringify walks every result object (and they
+ * must be made first), which cost more than all the rest of a stub rerank route. Numbers are written by the
+ * same algorithm JSON.stringify uses, and scores are finite (checkedResults), so the text is identical.
+ */
+export function relevanceResultsJson<D>(
+  response: RerankResponse,
+  request: RerankRequest,
+  toWire: (document: RerankDocument, request: RerankRequest) => D,
+): string {
+  const results = checkedResults(response, request)
+  let json = '['
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i]!
+    const document = echoedDocument(result, request)
+    json += `${i === 0 ? '' : ','}{"index":${result.index},"relevance_score":${result.score}`
+    json += document === undefined ? '}' : `,"document":${JSON.stringify(toWire(document, request))}}`
+  }
+  return `${json}]`
+}
+
+/**
+ * Where the results' JSON goes in the envelope's JSON: a string no request can put elsewhere in the envelope
+ * (a NUL and a random part drawn per process), so replacing it cannot touch an echoed model name.
+ */
+const resultsSlot = `\u0000results-${Math.random().toString(36).slice(2)}`
+const resultsSlotJson = JSON.stringify(resultsSlot)
+
+/**
+ * formatResponse and formatResponseJson of a format whose results are relevance results, from one envelope
+ * (the fields around the results), so the two cannot drift apart.
+ */
+export function relevanceResponse<D, W>(
+  envelope: (response: RerankResponse, request: RerankRequest, results: RelevanceResult<D>[]) => W,
+  toWire: (document: RerankDocument, request: RerankRequest) => D,
+): {
+  formatResponse(response: RerankResponse, request: RerankRequest): W
+  formatResponseJson(response: RerankResponse, request: RerankRequest): string
+} {
+  return {
+    formatResponse: (response, request) =>
+      envelope(response, request, relevanceResults(response, request, toWire)),
+    formatResponseJson(response, request) {
+      const results = relevanceResultsJson(response, request, toWire)
+      const slot = resultsSlot as unknown as RelevanceResult<D>[]
+      const around = JSON.stringify(envelope(response, request, slot))
+      const at = around.indexOf(resultsSlotJson)
+      return around.slice(0, at) + results + around.slice(at + resultsSlotJson.length)
+    },
+  }
 }

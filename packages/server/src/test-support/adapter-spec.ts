@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RerankHandlerOptions } from '../handler-types'
 import { OverlapReranker } from './overlap-reranker'
+import { generatedRequestId } from './request-ids'
 
 /** A running app with the rerank routes mounted at `/reranker` next to the host's own routes. */
 export interface MountedApp {
@@ -42,7 +43,7 @@ export function describeAdapter(name: string, start: StartApp, options: { hostRo
     it('serves every rerank route in its format', async () => {
       const native = await post('/rerank', { query, documents, top_n: 2 })
       expect(native.status).toBe(200)
-      expect(native.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+      expect(native.headers.get('x-request-id')).toMatch(generatedRequestId)
       expect(await bodyOf(native)).toEqual({
         model: 'overlap',
         results: [

@@ -8,7 +8,7 @@ import { definedEntries, eitherAlias } from '../request-helpers'
 import {
   documentAsObject,
   newResponseId,
-  relevanceResults,
+  relevanceResponse,
   responseFromWire,
   searchUnitsOf,
 } from '../response-helpers'
@@ -101,16 +101,16 @@ export const cohereFormat: RerankFormat<CohereWireRequest, CohereWireResponse> =
   },
   parseResponse: parseCohereResponse,
   // The /v1/rerank route answers Cohere and Jina callers alike: Cohere's fields plus Jina's model and usage.
-  formatResponse(response, request) {
+  ...relevanceResponse((response, request, results): CohereWireResponse => {
     const wire: CohereWireResponse = {
       id: response.id ?? newResponseId(),
       model: response.model ?? request.model ?? 'unknown',
-      results: relevanceResults(response, request, documentAsObject),
+      results,
       meta: cohereMeta(response, request, '1'),
     }
     if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
     return wire
-  },
+  }, documentAsObject),
   formatError: formatCohereError,
 }
 
@@ -135,12 +135,13 @@ export const cohereV2Format: RerankFormat<CohereWireRequest, CohereWireResponse>
     })
   },
   parseResponse: parseCohereResponse,
-  formatResponse(response, request) {
-    return {
+  ...relevanceResponse(
+    (response, request, results): CohereWireResponse => ({
       id: response.id ?? newResponseId(),
-      results: relevanceResults(response, request, documentAsObject),
+      results,
       meta: cohereMeta(response, request, '2'),
-    }
-  },
+    }),
+    documentAsObject,
+  ),
   formatError: formatCohereError,
 }

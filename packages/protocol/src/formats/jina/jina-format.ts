@@ -2,7 +2,7 @@ import { finalizeRequest } from '../../canonical-request'
 import type { RerankRequest } from '../../rerank-request'
 import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
-import { documentAsObject, relevanceResults, responseFromWire } from '../response-helpers'
+import { documentAsObject, relevanceResponse, responseFromWire } from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
   type JinaWireError,
@@ -66,13 +66,13 @@ export const jinaFormat: RerankFormat<JinaWireRequest, JinaWireResponse> = {
     )
   },
 
-  formatResponse(response, request) {
+  ...relevanceResponse((response, request, results): JinaWireResponse => {
     const wire: JinaWireResponse = { model: response.model ?? request.model ?? 'unknown', results: [] }
     // Jina always sends usage; we send it only when the tokens were really counted.
     if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
-    wire.results = relevanceResults(response, request, documentAsObject)
+    wire.results = results
     return wire
-  },
+  }, documentAsObject),
 
   formatError: (error): JinaWireError => ({ detail: error.publicMessage }),
 }

@@ -3,7 +3,7 @@ import type { RerankError } from '../../errors/rerank-error'
 import type { RerankRequest } from '../../rerank-request'
 import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
-import { documentAsObject, relevanceResults, responseFromWire } from '../response-helpers'
+import { documentAsObject, relevanceResponse, responseFromWire } from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
   type NativeWireError,
@@ -82,14 +82,11 @@ export const nativeFormat: RerankFormat<NativeWireRequest, NativeWireResponse> =
     )
   },
 
-  formatResponse(response, request) {
-    const wire: NativeWireResponse = {
-      model: response.model ?? request.model ?? 'unknown',
-      results: relevanceResults(response, request, documentAsObject),
-    }
+  ...relevanceResponse((response, request, results): NativeWireResponse => {
+    const wire: NativeWireResponse = { model: response.model ?? request.model ?? 'unknown', results }
     if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
     return wire
-  },
+  }, documentAsObject),
 
   formatError(error: RerankError): NativeWireError {
     const body: NativeWireError = { error: { code: error.code, message: error.publicMessage } }

@@ -1,0 +1,102 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { RerankDocument, RerankRequest } from '../rerank-request'
+import type { RerankResponse } from '../rerank-response'
+import { rerankFormats } from './index'
+
+// formatResponseJson is a faster twin of JSON.stringify(formatResponse(...)): the two must give the same text
+// for every response a server can answer, documents with any characters (quotes, controls, lone surrogates,
+// the `$&` of String.replace) and every kind of finite score included.
+const withJson = Object.values(rerankFormats).filter((format) => format.formatResponseJson)
+
+const text = fc.oneof(
+  fc.string({ maxLength: 8 }),
+  fc.string({ unit: 'binary', maxLength: 8 }),
+  fc.constantFrom('"', '\\', '\u0000', '\ud800', '$&', "$'", '\u2028', '\u0000results-'),
+)
+const document: fc.Arbitrary<RerankDocument> = fc.oneof(
+  text,
+  fc.record({ text, title: fc.option(text, { nil: undefined }) }, { requiredKeys: ['text'] }),
+)
+const score = fc.oneof(
+  fc.double({ min: 0, max: 1, noNaN: true }),
+  fc.constantFrom(0, -0, 1, 0.1 + 0.2, 5e-324, 1e-7),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+)
+
+const case_ = fc
+  .record({
+    documents: fc.array(document, { minLength: 1, maxLength: 6 }),
+    scores: fc.array(score, { minLength: 6, maxLength: 6 }),
+    returnDocuments: fc.boolean(),
+    topN: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined }),
+    model: fc.option(text, { nil: undefined }),
+    id: text,
+    responseModel: fc.option(text, { nil: undefined }),
+    totalTokens: fc.option(fc.nat(), { nil: undefined }),
+  })
+  .map(({ documents, scores, returnDocuments, topN, model, id, responseModel, totalTokens }) => {
+    const request: RerankRequest = { query: 'q', documents, returnDocuments, rawScores: true }
+    if (topN !== undefined) request.topN = topN
+    if (model !== undefined) request.model = model
+    const response: RerankResponse = {
+      id,
+      results: documents
+        .map((_, index) => ({ index, score: scores[index]! }))
+        .sort((a, b) => b.score - a.score || a.index - b.index),
+    }
+    if (responseModel !== undefined) response.model = responseModel
+    if (totalTokens !== undefined) response.usage = { totalTokens }
+    return { request, response }
+  })
+
+describe('formatResponseJson', () => {
+  // Infinity stamps `created` in seconds: one clock for both calls.
+  beforeAll(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(new Date('2026-12-02T12:00:00Z'))
+  })
+  afterAll(() => vi.useRealTimers())
+
+  it('is offered by every format whose results are relevance results', () => {
+    expect(withJson.map((format) => format.name).sort()).toEqual(
+      ['cohere', 'cohere-v2', 'infinity', 'jina', 'native', 'voyage'].sort(),
+    )
+  })
+
+  for (const format of withJson) {
+    it(`${format.name}: the same text as JSON.stringify(formatResponse)`, () => {
+      fc.assert(
+        fc.property(case_, ({ request, response }) => {
+          const json = format.formatResponseJson!(response, request)
+          expect(json).toBe(JSON.stringify(format.formatResponse(response, request)))
+          // And it reads back as the response it came from.
+          const back = format.parseResponse(JSON.parse(json), request)
+          expect(back.results.map((result) => result.index)).toEqual(
+            response.results.slice(0, request.topN).map((result) => result.index),
+          )
+        }),
+        { numRuns: 300 },
+      )
+    })
+  }
+
+  it('answers a model name made to look like the results slot without touching it', () => {
+    const request: RerankRequest = { query: 'q', documents: ['a', 'b'], model: '\u0000results-x' }
+    const response: RerankResponse = {
+      id: 'r',
+      results: [
+        { index: 1, score: 0.75 },
+        { index: 0, score: 0.25 },
+      ],
+    }
+    const json = rerankFormats.native.formatResponseJson!(response, request)
+    expect(JSON.parse(json)).toEqual({
+      model: '\u0000results-x',
+      results: [
+        { index: 1, relevance_score: 0.75 },
+        { index: 0, relevance_score: 0.25 },
+      ],
+    })
+  })
+})
