@@ -6,8 +6,9 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { frameworks, requestBody } from './bench-apps'
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3)
-const rounds = Number(process.env.BENCH_ROUNDS ?? 6)
+// Many short rounds rather than a few long ones: the median ratio then rests on more pairs.
+const seconds = Number(process.env.BENCH_SECONDS ?? 2)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 10)
 const connections = 16
 
 /**
@@ -29,11 +30,14 @@ function pinCores(): { server: string; load: string } | undefined {
 }
 const pinning = pinCores()
 
-const median = (values: number[]) => {
+/** Linear interpolation between the closest ranks. */
+const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+  const at = (sorted.length - 1) * q
+  const low = Math.floor(at)
+  return sorted[low]! + (sorted[Math.ceil(at)]! - sorted[low]!) * (at - low)
 }
+const median = (values: number[]) => quantile(values, 0.5)
 
 function run(url: string, duration: number): Promise<autocannon.Result> {
   return autocannon({
@@ -76,15 +80,17 @@ async function measure(framework: string) {
     if (all.some((result) => result.non2xx + result.errors > 0)) {
       throw new Error(`${framework}: non-2xx answers or errors`)
     }
+    const ratios = runs.ours.map((ours, i) => ours.requests.average / runs.bare[i]!.requests.average)
     const rps = (side: autocannon.Result[]) => Math.round(median(side.map((r) => r.requests.average)))
     const latency = (side: autocannon.Result[], p: 'p50' | 'p99') => median(side.map((r) => r.latency[p]))
     return {
       bare_rps: rps(runs.bare),
       ours_rps: rps(runs.ours),
       // Within each round, then the median over rounds.
-      ratio: Number(
-        median(runs.ours.map((ours, i) => ours.requests.average / runs.bare[i]!.requests.average)).toFixed(3),
-      ),
+      ratio: Number(median(ratios).toFixed(3)),
+      // The middle half of the rounds' ratios: how much the machine moved while measuring.
+      ratio_q1: Number(quantile(ratios, 0.25).toFixed(3)),
+      ratio_q3: Number(quantile(ratios, 0.75).toFixed(3)),
       p50_ms: latency(runs.ours, 'p50'),
       p99_ms: latency(runs.ours, 'p99'),
       bare_p50_ms: latency(runs.bare, 'p50'),
@@ -105,12 +111,14 @@ console.log(
     : 'unpinned: server and autocannon share the cores',
 )
 const results: Record<string, Awaited<ReturnType<typeof measure>>> = {}
-for (const framework of frameworks) {
+// BENCH_FRAMEWORKS=fastify,koa measures some of them.
+const chosen = process.env.BENCH_FRAMEWORKS?.split(',') ?? frameworks
+for (const framework of frameworks.filter((name) => chosen.includes(name))) {
   const result = await measure(framework)
   results[framework] = result
   console.log(
     `${framework.padEnd(8)} bare ${String(result.bare_rps).padStart(6)} req/s (p50 ${result.bare_p50_ms} ms, p99 ${result.bare_p99_ms} ms)` +
-      `   ours ${String(result.ours_rps).padStart(6)} req/s (p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms)   ratio ${result.ratio}`,
+      `   ours ${String(result.ours_rps).padStart(6)} req/s (p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms)   ratio ${result.ratio} (rounds' middle half ${result.ratio_q1} to ${result.ratio_q3})`,
   )
 }
 console.log(

@@ -55,7 +55,13 @@ describe('rerank-kit serve stopped by SIGTERM under load', () => {
     )
     await local.close()
 
-    const server = serve(['--model-path', fixture, '--port', '0', '--host', '127.0.0.1', '--device', 'cpu'])
+    // A long deadline: this test is about stopping, not admission. With the default (30 s, so a 15 s queue
+    // budget) a slow machine refused the burst now and then, its drain rate measured while the main thread was
+    // still reading the burst's 4,000 pairs.
+    const server = serve([
+      ...['--model-path', fixture, '--port', '0', '--host', '127.0.0.1', '--device', 'cpu'],
+      ...['--request-timeout', '120000'],
+    ])
     const port = Number((await server.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/))[1])
     await server.waitFor(/ INFO {2}ready /)
 

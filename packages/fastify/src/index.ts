@@ -50,16 +50,26 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
   // which it finds again by parsing the header on every request.
   instance.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, asBytes)
   instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, asBytes)
-  const serve = async (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown) => {
-    const response = await handler(
-      toPlainRequest(request.raw, reply.raw, request.body, {
-        path: request.url.slice(instance.prefix.length),
-        logger: fromPino(request.log),
-        bodyError,
-      }),
+  // Not an async route: Fastify would wait on the returned promise and then on the reply (a thenable) as
+  // well, promise jobs on every request for an answer that is already sent. Nothing here rejects unanswered:
+  // a throw while sending goes to Fastify's error path, which answers through `serve` again.
+  const serve = (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown): void => {
+    const plain = toPlainRequest(request.raw, reply.raw, request.body, {
+      path: request.url.slice(instance.prefix.length),
+      logger: fromPino(request.log),
+      bodyError,
+    })
+    handler(plain).then(
+      (response) => {
+        try {
+          const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)
+          reply.code(response.status).headers(response.headers).send(text)
+        } catch (error) {
+          reply.send(error)
+        }
+      },
+      (error: unknown) => reply.send(error),
     )
-    const text = typeof response.body === 'string' ? response.body : JSON.stringify(response.body)
-    return reply.code(response.status).headers(response.headers).send(text)
   }
   // Fastify rejects some bodies before our route runs; answer them with the same words as other servers.
   const sameWords: Record<string, () => RerankError> = {
@@ -70,7 +80,7 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
   }
   instance.setErrorHandler((error, request, reply) => {
     const code = (error as { code?: string }).code
-    return serve(request, reply, code && Object.hasOwn(sameWords, code) ? sameWords[code]!() : error)
+    serve(request, reply, code && Object.hasOwn(sameWords, code) ? sameWords[code]!() : error)
   })
   for (const url of rerankRoutePaths.post) instance.post(url, (request, reply) => serve(request, reply))
   for (const url of rerankRoutePaths.get) instance.get(url, (request, reply) => serve(request, reply))

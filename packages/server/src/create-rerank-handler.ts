@@ -11,6 +11,7 @@ import {
   parseJsonBody,
   RerankError,
   type RerankFormat,
+  type RerankRequest,
   rerankOpenApiDocument,
   silentLogger,
 } from '@rerank-kit/protocol'
@@ -100,11 +101,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   const keyRateLimiter = keyRateLimiterOf(options)
   const { reranker } = options
 
-  async function rerank(
-    format: RerankFormat,
-    request: PlainRequest,
-    started: number,
-  ): Promise<PlainResponse> {
+  /** A rerank request's body, read and checked: every refusal happens here, before any work is queued. */
+  function rerankRequestOf(format: RerankFormat, request: PlainRequest): RerankRequest {
     if (request.bodyError !== undefined) throw request.bodyError
     // Refused before the body is decoded and validated: under overload, refusals must stay cheap and
     // immediate, or they take the event loop from the requests already accepted.
@@ -124,19 +122,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     if (parsed.model !== undefined && served && !served.includes(parsed.model)) {
       throw modelNotFound(parsed.model, served)
     }
-    const callOptions = new CallOptions(request, started, options.requestTimeoutMs)
-    try {
-      const response = await reranker.rerank(parsed, callOptions)
-      const body = format.formatResponseJson
-        ? format.formatResponseJson(response, parsed)
-        : format.formatResponse(response, parsed)
-      return json(200, body)
-    } catch (error) {
-      // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
-      if (callOptions.deadline?.aborted)
-        throw new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
-      throw error
-    }
+    return parsed
   }
 
   /** The GET routes (and the 404 of everything else). */
@@ -222,6 +208,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         started,
       )
     }
+    let callOptions: CallOptions | undefined
     try {
       if (apiKeys.length > 0 && !publicRoutes.has(path)) {
         // Compared once, in constant time, for auth and for the key's rate limit.
@@ -230,14 +217,25 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         if (keyIndex === -1) throw new RerankError('unauthorized', 'A valid API key is required')
         keyRateLimiter?.takeFor(keyIndex)
       }
-      // The rerank routes are called directly: every async layer between costs promise jobs per request.
-      const answer =
-        rerankFormat !== undefined && isMethod(request.method, 'POST')
-          ? await rerank(rerankFormat, request, started)
-          : await route(request, path)
-      return finish(request, answer, path, requestId, started)
+      if (rerankFormat === undefined || !isMethod(request.method, 'POST')) {
+        return finish(request, await route(request, path), path, requestId, started)
+      }
+      // The rerank call is awaited here, not in a function of its own: every async layer costs promise jobs
+      // on every request.
+      const parsed = rerankRequestOf(rerankFormat, request)
+      callOptions = new CallOptions(request, started, options.requestTimeoutMs)
+      const answered = await reranker.rerank(parsed, callOptions)
+      // One id to find a request by: the body's id (Cohere's) is the x-request-id, unless the reranker gave one.
+      const response = answered.id === undefined ? { ...answered, id: requestId } : answered
+      const body = rerankFormat.formatResponseJson
+        ? rerankFormat.formatResponseJson(response, parsed)
+        : rerankFormat.formatResponse(response, parsed)
+      return finish(request, json(200, body), path, requestId, started)
     } catch (thrown) {
-      const error = fromUnknown(thrown)
+      // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
+      const error = callOptions?.deadline?.aborted
+        ? new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
+        : fromUnknown(thrown)
       if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {
         ;(request.logger ?? logger).error('request failed', {
           requestId,

@@ -56,7 +56,8 @@ describe('rerank routes over node:http', () => {
   })
 
   it('Cohere /v1/rerank and /v2/rerank: no documents unless asked, versioned meta', async () => {
-    const v1 = await bodyOf(await post(`${app.url}/v1/rerank`, { query, documents, top_n: 2 }))
+    const answer = await post(`${app.url}/v1/rerank`, { query, documents, top_n: 2 })
+    const v1 = await bodyOf(answer)
     expect(v1.results).toEqual([
       { index: 1, relevance_score: 1 },
       { index: 0, relevance_score: 2 / 3 },
@@ -66,7 +67,9 @@ describe('rerank routes over node:http', () => {
       billed_units: { search_units: 1 },
       tokens: { input_tokens: 42 },
     })
-    expect(typeof v1.id).toBe('string')
+    // The body's id is the request id: one id finds a request in the logs and in the answer.
+    expect(v1.id).toBe(answer.headers.get('x-request-id'))
+    expect(v1.id).toMatch(generatedRequestId)
     const v2 = await bodyOf(
       await post(`${app.url}/v2/rerank`, { model: 'overlap', query, documents, top_n: 1 }),
     )

@@ -36,7 +36,7 @@ export function echoedDocument(result: RerankResult, request: RerankRequest): Re
 }
 
 /** Cohere/Jina/native shape: strings become `{text}`, objects are echoed with all their fields. */
-export function documentAsObject(document: RerankDocument, _request?: RerankRequest): RerankDocumentObject {
+export function documentAsObject(document: RerankDocument): RerankDocumentObject {
   return typeof document === 'string' ? { text: document } : document
 }
 
@@ -165,33 +165,12 @@ export function relevanceResultsJson<D>(
   return `${json}]`
 }
 
-/**
- * Where the results' JSON goes in the envelope's JSON: a string no request can put elsewhere in the envelope
- * (a NUL and a random part drawn per process), so replacing it cannot touch an echoed model name.
- */
-const resultsSlot = `\u0000results-${Math.random().toString(36).slice(2)}`
-const resultsSlotJson = JSON.stringify(resultsSlot)
+/** A string as JSON (quoted and escaped). */
+export const jsonString = (value: string): string => JSON.stringify(value)
 
-/**
- * formatResponse and formatResponseJson of a format whose results are relevance results, from one envelope
- * (the fields around the results), so the two cannot drift apart.
- */
-export function relevanceResponse<D, W>(
-  envelope: (response: RerankResponse, request: RerankRequest, results: RelevanceResult<D>[]) => W,
-  toWire: (document: RerankDocument, request: RerankRequest) => D,
-): {
-  formatResponse(response: RerankResponse, request: RerankRequest): W
-  formatResponseJson(response: RerankResponse, request: RerankRequest): string
-} {
-  return {
-    formatResponse: (response, request) =>
-      envelope(response, request, relevanceResults(response, request, toWire)),
-    formatResponseJson(response, request) {
-      const results = relevanceResultsJson(response, request, toWire)
-      const slot = resultsSlot as unknown as RelevanceResult<D>[]
-      const around = JSON.stringify(envelope(response, request, slot))
-      const at = around.indexOf(resultsSlotJson)
-      return around.slice(0, at) + results + around.slice(at + resultsSlotJson.length)
-    },
-  }
+/** `{"model", "results", "usage"?}` as JSON text: the answer of the native and Jina formats. */
+export function modelResultsUsageJson(response: RerankResponse, request: RerankRequest): string {
+  const model = response.model ?? request.model ?? 'unknown'
+  const tokens = response.usage?.totalTokens
+  return `{"model":${jsonString(model)},"results":${relevanceResultsJson(response, request, documentAsObject)}${tokens === undefined ? '' : `,"usage":{"total_tokens":${tokens}}`}}`
 }

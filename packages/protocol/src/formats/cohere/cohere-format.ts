@@ -7,8 +7,10 @@ import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
 import {
   documentAsObject,
+  jsonString,
   newResponseId,
-  relevanceResponse,
+  relevanceResults,
+  relevanceResultsJson,
   responseFromWire,
   searchUnitsOf,
 } from '../response-helpers'
@@ -77,6 +79,12 @@ function cohereMeta(response: RerankResponse, request: RerankRequest, version: '
   return meta
 }
 
+/** cohereMeta's JSON text. */
+function cohereMetaJson(response: RerankResponse, request: RerankRequest, version: '1' | '2'): string {
+  const tokens = response.usage?.totalTokens
+  return `{"api_version":{"version":"${version}"},"billed_units":{"search_units":${searchUnitsOf(response, request)}}${tokens === undefined ? '' : `,"tokens":{"input_tokens":${tokens}}`}}`
+}
+
 function formatCohereError(error: RerankError): CohereWireError {
   return { message: error.publicMessage }
 }
@@ -101,16 +109,22 @@ export const cohereFormat: RerankFormat<CohereWireRequest, CohereWireResponse> =
   },
   parseResponse: parseCohereResponse,
   // The /v1/rerank route answers Cohere and Jina callers alike: Cohere's fields plus Jina's model and usage.
-  ...relevanceResponse((response, request, results): CohereWireResponse => {
+  formatResponse(response, request) {
     const wire: CohereWireResponse = {
       id: response.id ?? newResponseId(),
       model: response.model ?? request.model ?? 'unknown',
-      results,
+      results: relevanceResults(response, request, documentAsObject),
       meta: cohereMeta(response, request, '1'),
     }
     if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
     return wire
-  }, documentAsObject),
+  },
+  // formatResponse's text, field for field (format-response-json.test.ts holds the two to it).
+  formatResponseJson(response, request) {
+    const model = response.model ?? request.model ?? 'unknown'
+    const tokens = response.usage?.totalTokens
+    return `{"id":${jsonString(response.id ?? newResponseId())},"model":${jsonString(model)},"results":${relevanceResultsJson(response, request, documentAsObject)},"meta":${cohereMetaJson(response, request, '1')}${tokens === undefined ? '' : `,"usage":{"total_tokens":${tokens}}`}}`
+  },
   formatError: formatCohereError,
 }
 
@@ -135,13 +149,15 @@ export const cohereV2Format: RerankFormat<CohereWireRequest, CohereWireResponse>
     })
   },
   parseResponse: parseCohereResponse,
-  ...relevanceResponse(
-    (response, request, results): CohereWireResponse => ({
+  formatResponse(response, request) {
+    return {
       id: response.id ?? newResponseId(),
-      results,
+      results: relevanceResults(response, request, documentAsObject),
       meta: cohereMeta(response, request, '2'),
-    }),
-    documentAsObject,
-  ),
+    }
+  },
+  formatResponseJson(response, request) {
+    return `{"id":${jsonString(response.id ?? newResponseId())},"results":${relevanceResultsJson(response, request, documentAsObject)},"meta":${cohereMetaJson(response, request, '2')}}`
+  },
   formatError: formatCohereError,
 }

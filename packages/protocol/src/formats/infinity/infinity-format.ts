@@ -3,7 +3,7 @@ import type { RerankError } from '../../errors/rerank-error'
 import type { RerankRequest } from '../../rerank-request'
 import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
-import { documentAsString, newResponseId, relevanceResponse, responseFromWire } from '../response-helpers'
+import { documentAsString, newResponseId, relevanceResults, responseFromWire } from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
   type InfinityWireError,
@@ -78,10 +78,10 @@ export const infinityFormat: RerankFormat<InfinityWireRequest, InfinityWireRespo
     )
   },
 
-  ...relevanceResponse((response, request, results): InfinityWireResponse => {
+  formatResponse(response, request) {
     const wire: InfinityWireResponse = {
       object: 'rerank',
-      results,
+      results: relevanceResults(response, request, (document) => documentAsString(document, request)),
       model: response.model ?? request.model ?? 'unknown',
       id: response.id ?? newResponseId(),
       created: Math.floor(Date.now() / 1000),
@@ -90,7 +90,7 @@ export const infinityFormat: RerankFormat<InfinityWireRequest, InfinityWireRespo
     const tokens = response.usage?.totalTokens
     if (tokens !== undefined) wire.usage = { prompt_tokens: tokens, total_tokens: tokens }
     return wire
-  }, documentAsString),
+  },
 
   formatError: formatInfinityError,
 }

@@ -2,7 +2,12 @@ import { finalizeRequest } from '../../canonical-request'
 import type { RerankRequest } from '../../rerank-request'
 import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
-import { documentAsObject, relevanceResponse, responseFromWire } from '../response-helpers'
+import {
+  documentAsObject,
+  modelResultsUsageJson,
+  relevanceResults,
+  responseFromWire,
+} from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
   type JinaWireError,
@@ -66,13 +71,15 @@ export const jinaFormat: RerankFormat<JinaWireRequest, JinaWireResponse> = {
     )
   },
 
-  ...relevanceResponse((response, request, results): JinaWireResponse => {
+  formatResponse(response, request) {
     const wire: JinaWireResponse = { model: response.model ?? request.model ?? 'unknown', results: [] }
     // Jina always sends usage; we send it only when the tokens were really counted.
     if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
-    wire.results = results
+    wire.results = relevanceResults(response, request, documentAsObject)
     return wire
-  }, documentAsObject),
+  },
+  // formatResponse's text, field for field (format-response-json.test.ts holds the two to it).
+  formatResponseJson: modelResultsUsageJson,
 
   formatError: (error): JinaWireError => ({ detail: error.publicMessage }),
 }

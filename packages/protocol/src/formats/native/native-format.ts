@@ -3,7 +3,12 @@ import type { RerankError } from '../../errors/rerank-error'
 import type { RerankRequest } from '../../rerank-request'
 import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
-import { documentAsObject, relevanceResponse, responseFromWire } from '../response-helpers'
+import {
+  documentAsObject,
+  modelResultsUsageJson,
+  relevanceResults,
+  responseFromWire,
+} from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
   type NativeWireError,
@@ -82,11 +87,16 @@ export const nativeFormat: RerankFormat<NativeWireRequest, NativeWireResponse> =
     )
   },
 
-  ...relevanceResponse((response, request, results): NativeWireResponse => {
-    const wire: NativeWireResponse = { model: response.model ?? request.model ?? 'unknown', results }
+  formatResponse(response, request) {
+    const wire: NativeWireResponse = {
+      model: response.model ?? request.model ?? 'unknown',
+      results: relevanceResults(response, request, documentAsObject),
+    }
     if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
     return wire
-  }, documentAsObject),
+  },
+  // formatResponse's text, field for field (format-response-json.test.ts holds the two to it).
+  formatResponseJson: modelResultsUsageJson,
 
   formatError(error: RerankError): NativeWireError {
     const body: NativeWireError = { error: { code: error.code, message: error.publicMessage } }

@@ -2,7 +2,7 @@ import { finalizeRequest } from '../../canonical-request'
 import type { RerankRequest } from '../../rerank-request'
 import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
-import { documentAsString, relevanceResponse, responseFromWire } from '../response-helpers'
+import { documentAsString, relevanceResults, responseFromWire } from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
   type VoyageWireError,
@@ -64,15 +64,15 @@ export const voyageFormat: RerankFormat<VoyageWireRequest, VoyageWireResponse> =
     )
   },
 
-  ...relevanceResponse((response, request, results): VoyageWireResponse => {
+  formatResponse(response, request) {
     const wire: VoyageWireResponse = {
       object: 'list',
-      data: results,
+      data: relevanceResults(response, request, (document) => documentAsString(document, request)),
       model: response.model ?? request.model ?? 'unknown',
     }
     if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
     return wire
-  }, documentAsString),
+  },
 
   formatError: (error): VoyageWireError => ({ detail: error.publicMessage }),
 }
