@@ -25,7 +25,7 @@ const idPrefix = globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 16)
 let idCount = 0
 
 /** A fresh request id: 16 random hex digits for this process, `-`, a counter in base 36. */
-export function newRequestId(): string {
+function newRequestId(): string {
   idCount++
   return `${idPrefix}-${idCount.toString(36)}`
 }

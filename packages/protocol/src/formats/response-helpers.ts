@@ -128,49 +128,42 @@ export function responseFromWire(
 export function relevanceResults<D>(
   response: RerankResponse,
   request: RerankRequest,
-  toWire: (document: RerankDocument, request: RerankRequest) => D,
-): RelevanceResult<D>[] {
+  toWire: (document: RerankDocument) => D,
+): { index: number; relevance_score: number; document?: D }[] {
   return checkedResults(response, request).map((result) => {
     const document = echoedDocument(result, request)
     return document === undefined
       ? { index: result.index, relevance_score: result.score }
-      : { index: result.index, relevance_score: result.score, document: toWire(document, request) }
+      : { index: result.index, relevance_score: result.score, document: toWire(document) }
   })
 }
 
-export interface RelevanceResult<D> {
-  index: number
-  relevance_score: number
-  document?: D
-}
-
 /**
- * The JSON text of `relevanceResults`, written directly: JSON.stringify walks every result object (and they
- * must be made first), which cost more than all the rest of a stub rerank route. Numbers are written by the
- * same algorithm JSON.stringify uses, and scores are finite (checkedResults), so the text is identical.
+ * The JSON text of `relevanceResults(response, request, documentAsObject)`, written directly: JSON.stringify
+ * walks every result object (and they must be made first), which cost more than all the rest of a stub rerank
+ * route. Numbers are written by the same algorithm JSON.stringify uses, and scores are finite
+ * (checkedResults), so the text is identical.
  */
-export function relevanceResultsJson<D>(
-  response: RerankResponse,
-  request: RerankRequest,
-  toWire: (document: RerankDocument, request: RerankRequest) => D,
-): string {
+export function relevanceResultsJson(response: RerankResponse, request: RerankRequest): string {
   const results = checkedResults(response, request)
   let json = '['
   for (let i = 0; i < results.length; i++) {
     const result = results[i]!
     const document = echoedDocument(result, request)
     json += `${i === 0 ? '' : ','}{"index":${result.index},"relevance_score":${result.score}`
-    json += document === undefined ? '}' : `,"document":${JSON.stringify(toWire(document, request))}}`
+    json += document === undefined ? '}' : `,"document":${JSON.stringify(documentAsObject(document))}}`
   }
   return `${json}]`
 }
 
-/** A string as JSON (quoted and escaped). */
-export const jsonString = (value: string): string => JSON.stringify(value)
+/** `,"usage":{"total_tokens":n}` when the tokens were counted, else nothing: the tail of several answers. */
+export function usageJson(response: RerankResponse): string {
+  const tokens = response.usage?.totalTokens
+  return tokens === undefined ? '' : `,"usage":{"total_tokens":${tokens}}`
+}
 
 /** `{"model", "results", "usage"?}` as JSON text: the answer of the native and Jina formats. */
 export function modelResultsUsageJson(response: RerankResponse, request: RerankRequest): string {
-  const model = response.model ?? request.model ?? 'unknown'
-  const tokens = response.usage?.totalTokens
-  return `{"model":${jsonString(model)},"results":${relevanceResultsJson(response, request, documentAsObject)}${tokens === undefined ? '' : `,"usage":{"total_tokens":${tokens}}`}}`
+  const model = JSON.stringify(response.model ?? request.model ?? 'unknown')
+  return `{"model":${model},"results":${relevanceResultsJson(response, request)}${usageJson(response)}}`
 }

@@ -7,12 +7,12 @@ import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
 import {
   documentAsObject,
-  jsonString,
   newResponseId,
   relevanceResults,
   relevanceResultsJson,
   responseFromWire,
   searchUnitsOf,
+  usageJson,
 } from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
@@ -121,9 +121,9 @@ export const cohereFormat: RerankFormat<CohereWireRequest, CohereWireResponse> =
   },
   // formatResponse's text, field for field (format-response-json.test.ts holds the two to it).
   formatResponseJson(response, request) {
-    const model = response.model ?? request.model ?? 'unknown'
-    const tokens = response.usage?.totalTokens
-    return `{"id":${jsonString(response.id ?? newResponseId())},"model":${jsonString(model)},"results":${relevanceResultsJson(response, request, documentAsObject)},"meta":${cohereMetaJson(response, request, '1')}${tokens === undefined ? '' : `,"usage":{"total_tokens":${tokens}}`}}`
+    const id = JSON.stringify(response.id ?? newResponseId())
+    const model = JSON.stringify(response.model ?? request.model ?? 'unknown')
+    return `{"id":${id},"model":${model},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '1')}${usageJson(response)}}`
   },
   formatError: formatCohereError,
 }
@@ -157,7 +157,8 @@ export const cohereV2Format: RerankFormat<CohereWireRequest, CohereWireResponse>
     }
   },
   formatResponseJson(response, request) {
-    return `{"id":${jsonString(response.id ?? newResponseId())},"results":${relevanceResultsJson(response, request, documentAsObject)},"meta":${cohereMetaJson(response, request, '2')}}`
+    const id = JSON.stringify(response.id ?? newResponseId())
+    return `{"id":${id},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '2')}}`
   },
   formatError: formatCohereError,
 }
