@@ -29,6 +29,26 @@ export function compareResults(a: RerankResult, b: RerankResult): number {
 }
 
 /**
+ * Sorts results in place by `compareResults`. Short lists by insertion: Array.prototype.sort first copies
+ * into a work array, which for ten results allocated more than the results themselves.
+ */
+export function sortResults(results: RerankResult[]): void {
+  if (results.length > 16) {
+    results.sort(compareResults)
+    return
+  }
+  for (let i = 1; i < results.length; i++) {
+    const item = results[i]!
+    let j = i - 1
+    while (j >= 0 && compareResults(results[j]!, item) > 0) {
+      results[j + 1] = results[j]!
+      j--
+    }
+    results[j + 1] = item
+  }
+}
+
+/**
  * Builds a response from one score per document (in request order): sorts, applies `topN`, and attaches the
  * documents when asked. Local engines and clients of formats without server-side top_n share it.
  */
@@ -37,7 +57,7 @@ export function rankScores(
   scores: readonly number[],
 ): RerankResult[] {
   const results: RerankResult[] = scores.map((score, index) => ({ index, score }))
-  results.sort(compareResults)
+  sortResults(results)
   const kept = request.topN === undefined ? results : results.slice(0, request.topN)
   if (request.returnDocuments) {
     for (const result of kept) result.document = request.documents[result.index] as RerankDocument

@@ -29,8 +29,12 @@ export interface RerankFormat<WireRequest = unknown, WireResponse = unknown> {
   /** With the request, indexes are checked against it and its documents are attached when it asked for them. */
   parseResponse(body: unknown, request?: RerankRequest): RerankResponse
   formatResponse(response: RerankResponse, request: RerankRequest): WireResponse
-  /** `JSON.stringify(formatResponse(...))`, written faster: servers answer with it when a format has it. */
-  formatResponseJson?(response: RerankResponse, request: RerankRequest): string
+  /**
+   * `JSON.stringify(formatResponse(...))`, written faster: servers answer with it when a format has it. `id`
+   * is the answer's id when the response has none (a server passes its request id); formats with an id field
+   * otherwise make a new one, and formats without one ignore it.
+   */
+  formatResponseJson?(response: RerankResponse, request: RerankRequest, id?: string): string
   /** The JSON error body this family answers with (status and Retry-After come from the error itself). */
   formatError(error: RerankError): unknown
 }

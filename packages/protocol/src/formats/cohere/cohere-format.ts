@@ -7,9 +7,11 @@ import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
 import {
   documentAsObject,
+  type JsonParts,
+  jsonString,
   newResponseId,
+  pushRelevanceResultsJson,
   relevanceResults,
-  relevanceResultsJson,
   responseFromWire,
   searchUnitsOf,
   usageJson,
@@ -120,10 +122,17 @@ export const cohereFormat: RerankFormat<CohereWireRequest, CohereWireResponse> =
     return wire
   },
   // formatResponse's text, field for field (format-response-json.test.ts holds the two to it).
-  formatResponseJson(response, request) {
-    const id = JSON.stringify(response.id ?? newResponseId())
-    const model = JSON.stringify(response.model ?? request.model ?? 'unknown')
-    return `{"id":${id},"model":${model},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '1')}${usageJson(response)}}`
+  formatResponseJson(response, request, id) {
+    const parts: JsonParts = [
+      '{"id":',
+      jsonString(response.id ?? id ?? newResponseId()),
+      ',"model":',
+      jsonString(response.model ?? request.model ?? 'unknown'),
+      ',"results":',
+    ]
+    pushRelevanceResultsJson(parts, response, request)
+    parts.push(',"meta":', cohereMetaJson(response, request, '1'), usageJson(response), '}')
+    return parts.join('')
   },
   formatError: formatCohereError,
 }
@@ -156,9 +165,11 @@ export const cohereV2Format: RerankFormat<CohereWireRequest, CohereWireResponse>
       meta: cohereMeta(response, request, '2'),
     }
   },
-  formatResponseJson(response, request) {
-    const id = JSON.stringify(response.id ?? newResponseId())
-    return `{"id":${id},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '2')}}`
+  formatResponseJson(response, request, id) {
+    const parts: JsonParts = ['{"id":', jsonString(response.id ?? id ?? newResponseId()), ',"results":']
+    pushRelevanceResultsJson(parts, response, request)
+    parts.push(',"meta":', cohereMetaJson(response, request, '2'), '}')
+    return parts.join('')
   },
   formatError: formatCohereError,
 }
