@@ -1,6 +1,7 @@
 // pnpm bench:http — our rerank route on each adapter (stub reranker) against a bare JSON route of the same
 // framework. Prints a table; the last line is one JSON object. Figures, not assertions: run by hand.
 import { execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -30,6 +31,28 @@ function pinCores(): { server: string; load: string } | undefined {
 }
 const pinning = pinCores()
 
+/** Clock ticks per second of /proc's CPU times. */
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/**
+ * CPU time (user + system) a process has used, in microseconds; undefined without /proc (macOS). The server's
+ * CPU per request is its cost whether or not autocannon, on its one core, managed to saturate it.
+ */
+function cpuMicros(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks
+  } catch {
+    return undefined
+  }
+}
+
 /** Linear interpolation between the closest ranks. */
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -51,12 +74,15 @@ function run(url: string, duration: number): Promise<autocannon.Result> {
 }
 
 async function measure(framework: string) {
-  const tsx = join(import.meta.dirname, '../node_modules/.bin/tsx')
-  // The built packages (dist), as users run them: `pnpm bench:http` builds first.
-  const args = [join(import.meta.dirname, 'http-server.ts'), framework]
+  // The built packages (dist), as users run them: `pnpm bench:http` builds first. Node itself with tsx's
+  // loader, not the tsx CLI: the CLI runs the server in a child of its own, whose CPU time /proc would not
+  // show under the pid we hold, and which outlived a kill of the CLI.
+  const args = ['--import', 'tsx', join(import.meta.dirname, 'http-server.ts'), framework]
   const child = pinning
-    ? spawn('taskset', ['-c', pinning.server, tsx, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(tsx, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    ? spawn('taskset', ['-c', pinning.server, process.execPath, ...args], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const port = await new Promise<number>((resolve) => {
     child.stdout.on('data', (chunk: Buffer) => {
       const match = /PORT (\d+)/.exec(chunk.toString())
@@ -70,10 +96,20 @@ async function measure(framework: string) {
     // Alternating rounds (bare, ours / ours, bare ...): the speed of a shared 2-core VM drifts by tens of per
     // cent over a minute, which a single long run of each side puts entirely into the ratio.
     const runs = { bare: [] as autocannon.Result[], ours: [] as autocannon.Result[] }
+    // Server CPU microseconds per request, and the share of its core it used, per round.
+    const cpu = { bare: [] as number[], ours: [] as number[] }
+    const busy = { bare: [] as number[], ours: [] as number[] }
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const)
       for (const side of order) {
-        runs[side].push(await run(side === 'bare' ? `${base}/bare` : `${base}/reranker/v1/rerank`, seconds))
+        const before = cpuMicros(child.pid)
+        const result = await run(side === 'bare' ? `${base}/bare` : `${base}/reranker/v1/rerank`, seconds)
+        const after = cpuMicros(child.pid)
+        runs[side].push(result)
+        if (before !== undefined && after !== undefined && result.requests.total > 0) {
+          cpu[side].push((after - before) / result.requests.total)
+          busy[side].push((after - before) / (result.duration * 1e6))
+        }
       }
     }
     const all = [...runs.bare, ...runs.ours]
@@ -83,6 +119,8 @@ async function measure(framework: string) {
     const ratios = runs.ours.map((ours, i) => ours.requests.average / runs.bare[i]!.requests.average)
     const rps = (side: autocannon.Result[]) => Math.round(median(side.map((r) => r.requests.average)))
     const latency = (side: autocannon.Result[], p: 'p50' | 'p99') => median(side.map((r) => r.latency[p]))
+    const measuredCpu = cpu.bare.length === rounds && cpu.ours.length === rounds
+    const cpuRatios = measuredCpu ? cpu.bare.map((bare, i) => bare / cpu.ours[i]!) : []
     return {
       bare_rps: rps(runs.bare),
       ours_rps: rps(runs.ours),
@@ -95,6 +133,16 @@ async function measure(framework: string) {
       p99_ms: latency(runs.ours, 'p99'),
       bare_p50_ms: latency(runs.bare, 'p50'),
       bare_p99_ms: latency(runs.bare, 'p99'),
+      // Bare's server CPU per request over ours, within each round: the throughput ratio of a saturated
+      // server. When autocannon cannot saturate the server (busy well under 1), the req/s ratio is partly
+      // the load generator's and this one is the server's own.
+      ...(measuredCpu && {
+        cpu_ratio: Number(median(cpuRatios).toFixed(3)),
+        bare_cpu_us: Number(median(cpu.bare).toFixed(1)),
+        ours_cpu_us: Number(median(cpu.ours).toFixed(1)),
+        bare_busy: Number(median(busy.bare).toFixed(2)),
+        ours_busy: Number(median(busy.ours).toFixed(2)),
+      }),
     }
   } finally {
     child.kill()
@@ -120,13 +168,26 @@ for (const framework of frameworks.filter((name) => chosen.includes(name))) {
     `${framework.padEnd(8)} bare ${String(result.bare_rps).padStart(6)} req/s (p50 ${result.bare_p50_ms} ms, p99 ${result.bare_p99_ms} ms)` +
       `   ours ${String(result.ours_rps).padStart(6)} req/s (p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms)   ratio ${result.ratio} (rounds' middle half ${result.ratio_q1} to ${result.ratio_q3})`,
   )
+  if (result.cpu_ratio !== undefined) {
+    console.log(
+      `${''.padEnd(8)} server CPU per request: bare ${result.bare_cpu_us} us, ours ${result.ours_cpu_us} us, ratio ${result.cpu_ratio}` +
+        ` (server busy ${Math.round((result.bare_busy ?? 0) * 100)}% / ${Math.round((result.ours_busy ?? 0) * 100)}% of its core)`,
+    )
+  }
 }
 console.log(
   JSON.stringify(
     Object.fromEntries(
       Object.entries(results).map(([name, r]) => [
         name,
-        { bare_rps: r.bare_rps, ours_rps: r.ours_rps, ratio: r.ratio, p50_ms: r.p50_ms, p99_ms: r.p99_ms },
+        {
+          bare_rps: r.bare_rps,
+          ours_rps: r.ours_rps,
+          ratio: r.ratio,
+          p50_ms: r.p50_ms,
+          p99_ms: r.p99_ms,
+          ...(r.cpu_ratio !== undefined && { cpu_ratio: r.cpu_ratio }),
+        },
       ]),
     ),
   ),

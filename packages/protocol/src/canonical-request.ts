@@ -92,7 +92,8 @@ function invalid(message: string, param: string): never {
 
 /**
  * The rules every family shares, applied after its own field mapping: non-empty query and documents, every
- * document has text to score, `topN` clamped to the list, well-formed strings, and no undefined keys.
+ * document has text to score, `topN` clamped to the list, well-formed strings, and no undefined keys. The
+ * draft's documents array is kept when no document needs cleaning: pass one the caller will not change.
  */
 export function finalizeRequest(
   draft: RerankRequest,

@@ -7,11 +7,10 @@ import type { RerankFormat } from '../format'
 import { definedEntries, eitherAlias } from '../request-helpers'
 import {
   documentAsObject,
-  type JsonParts,
   jsonString,
   newResponseId,
-  pushRelevanceResultsJson,
   relevanceResults,
+  relevanceResultsJson,
   responseFromWire,
   searchUnitsOf,
   usageJson,
@@ -123,16 +122,9 @@ export const cohereFormat: RerankFormat<CohereWireRequest, CohereWireResponse> =
   },
   // formatResponse's text, field for field (format-response-json.test.ts holds the two to it).
   formatResponseJson(response, request, id) {
-    const parts: JsonParts = [
-      '{"id":',
-      jsonString(response.id ?? id ?? newResponseId()),
-      ',"model":',
-      jsonString(response.model ?? request.model ?? 'unknown'),
-      ',"results":',
-    ]
-    pushRelevanceResultsJson(parts, response, request)
-    parts.push(',"meta":', cohereMetaJson(response, request, '1'), usageJson(response), '}')
-    return parts.join('')
+    const idJson = jsonString(response.id ?? id ?? newResponseId())
+    const model = jsonString(response.model ?? request.model ?? 'unknown')
+    return `{"id":${idJson},"model":${model},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '1')}${usageJson(response)}}`
   },
   formatError: formatCohereError,
 }
@@ -166,10 +158,8 @@ export const cohereV2Format: RerankFormat<CohereWireRequest, CohereWireResponse>
     }
   },
   formatResponseJson(response, request, id) {
-    const parts: JsonParts = ['{"id":', jsonString(response.id ?? id ?? newResponseId()), ',"results":']
-    pushRelevanceResultsJson(parts, response, request)
-    parts.push(',"meta":', cohereMetaJson(response, request, '2'), '}')
-    return parts.join('')
+    const idJson = jsonString(response.id ?? id ?? newResponseId())
+    return `{"id":${idJson},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '2')}}`
   },
   formatError: formatCohereError,
 }
