@@ -128,7 +128,9 @@ describe.each([
     expect(received.dies).toBeGreaterThan(0)
     expect(received.stalls).toBeGreaterThan(0)
     expect(byId.dies!.failures).toEqual({ network_error: received.dies })
-    expect(byId.stalls!.failures).toEqual({ timeout: received.stalls })
+    // Every call to the stalling backend timed out; on a busy machine a few time out before it reads them.
+    expect(Object.keys(byId.stalls!.failures)).toEqual(['timeout'])
+    expect(byId.stalls!.failures.timeout).toBeGreaterThanOrEqual(received.stalls)
     expect(byId.healthy!.successes).toBe(100)
     expect(stats.deployments.map((deployment) => deployment.inFlight)).toEqual([0, 0, 0])
   })

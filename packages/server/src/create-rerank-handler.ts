@@ -107,6 +107,9 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   // Built now, so bad budgets fail at start rather than on the first request.
   const keyRateLimiter = keyRateLimiterOf(options)
   const { reranker } = options
+  // Built once: options objects made per request were garbage on every call.
+  const limits = options.limits ?? {}
+  const bodyLimits = { maxBytes: limits.maxBodyBytes ?? defaultMaxBodyBytes }
 
   /** A rerank request's body, read and checked: every refusal happens here, before any work is queued. */
   function rerankRequestOf(format: RerankFormat, request: PlainRequest): RerankRequest {
@@ -121,10 +124,10 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       if (!isJsonContentType(headerValue(request.headers, 'content-type'))) {
         throw new RerankError('invalid_request', 'Content-Type must be application/json')
       }
-      body = parseJsonBody(body ?? '', { maxBytes: options.limits?.maxBodyBytes ?? defaultMaxBodyBytes })
+      body = parseJsonBody(body ?? '', bodyLimits)
     }
     const parsed = format.parseRequest(body)
-    checkRequestLimits(parsed, options.limits ?? {})
+    checkRequestLimits(parsed, limits)
     const served = reranker.modelNames
     if (parsed.model !== undefined && served && !served.includes(parsed.model)) {
       throw modelNotFound(parsed.model, served)

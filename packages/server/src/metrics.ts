@@ -6,6 +6,7 @@ const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 interface RouteSeries {
   counts: Map<number, number>
+  /** Requests per bucket, not cumulative: one increment a request; render() sums them up. */
   histogram: number[]
   sum: number
   count: number
@@ -29,7 +30,10 @@ export class HttpMetrics {
       this.routes.set(route, series)
     }
     series.counts.set(status, (series.counts.get(status) ?? 0) + 1)
-    for (let i = 0; i < buckets.length; i++) if (seconds <= buckets[i]!) series.histogram[i]!++
+    let bucket = 0
+    while (bucket < buckets.length && seconds > buckets[bucket]!) bucket++
+    // Past the last bound: counted only in +Inf, which is the count.
+    if (bucket < buckets.length) series.histogram[bucket]!++
     series.sum += seconds
     series.count++
   }
@@ -49,10 +53,10 @@ export class HttpMetrics {
     lines.push('# TYPE rerank_kit_http_request_duration_seconds histogram')
     for (const [route, series] of this.routes) {
       const label = `route="${escapeLabel(route)}"`
+      let cumulative = 0
       buckets.forEach((bound, i) => {
-        lines.push(
-          `rerank_kit_http_request_duration_seconds_bucket{${label},le="${bound}"} ${series.histogram[i]}`,
-        )
+        cumulative += series.histogram[i]!
+        lines.push(`rerank_kit_http_request_duration_seconds_bucket{${label},le="${bound}"} ${cumulative}`)
       })
       lines.push(`rerank_kit_http_request_duration_seconds_bucket{${label},le="+Inf"} ${series.count}`)
       lines.push(`rerank_kit_http_request_duration_seconds_sum{${label}} ${series.sum}`)

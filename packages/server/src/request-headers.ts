@@ -25,10 +25,10 @@ const saneRequestId = /^[A-Za-z0-9._:-]{1,128}$/
 const idPrefix = globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 16)
 let idCount = 0
 
-/** A fresh request id: 16 random hex digits for this process, `-`, a counter in base 36. */
+/** A fresh request id: 16 random hex digits for this process, `-`, a counter (decimal: toString(36) was slow). */
 function newRequestId(): string {
   idCount++
-  return `${idPrefix}-${idCount.toString(36)}`
+  return `${idPrefix}-${idCount}`
 }
 
 /** The caller's x-request-id when it is safe to echo (no header injection, bounded), else a fresh one. */

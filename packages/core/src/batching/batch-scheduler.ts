@@ -58,6 +58,9 @@ interface Pending<I> {
   isolated: boolean
 }
 
+/** Batches measured before the expected wait may refuse work (see expectedWaitMs). */
+const trustedAfterBatches = 3
+
 /**
  * Dynamic batching across requests. Work items are pairs, not requests, so a 1,000-document request and fifty
  * small ones share batches. A batch is built around the oldest waiting item (so nothing starves) and grown with
@@ -74,6 +77,8 @@ export class BatchScheduler<I extends ScheduledItem> {
   /** Items per ms actually drained while work was waiting (wall clock between completions, EWMA). */
   private drainPerMs = 0
   private lastCompletion = 0
+  /** Batches whose speed has been measured: below `trustedAfterBatches`, no estimate refuses anything. */
+  private measuredBatches = 0
   private backlogged = false
 
   constructor(private readonly options: BatchSchedulerOptions<I>) {}
@@ -148,9 +153,13 @@ export class BatchScheduler<I extends ScheduledItem> {
 
   /**
    * How long `items` queued items take to drain: at the rate measured while work was waiting, else (nothing
-   * measured yet) at the batches' own speed on every worker, the optimistic bound.
+   * measured yet) at the batches' own speed on every worker, the optimistic bound. Zero (unknown) until a few
+   * batches have been measured: a batch's time is taken on the main thread, so the first batch of a burst
+   * also counts the time the main thread spent reading the rest of the burst, and that one sample refused the
+   * burst it was part of, on a slow machine, with the workers idle.
    */
   private expectedWaitMs(items: number): number {
+    if (this.measuredBatches < trustedAfterBatches) return 0
     const perMs = this.drainPerMs > 0 ? this.drainPerMs : this.throughput * this.options.concurrency
     return perMs > 0 ? items / perMs : 0
   }
@@ -276,12 +285,16 @@ export class BatchScheduler<I extends ScheduledItem> {
       const runMs = performance.now() - started
       const perMs = batch.length / Math.max(runMs, 0.001)
       this.throughput = this.throughput === 0 ? perMs : 0.8 * this.throughput + 0.2 * perMs
+      this.measuredBatches++
       // The drain rate counts only stretches where work was waiting: idle time says nothing about speed. It
       // includes what batch run times miss (the main thread's tokenizing and dispatch under load).
       const now = performance.now()
       if (this.backlogged) {
         const drained = batch.length / Math.max(now - this.lastCompletion, 0.001)
-        this.drainPerMs = this.drainPerMs === 0 ? drained : 0.8 * this.drainPerMs + 0.2 * drained
+        // The first sample is weighed against the batches' own speed rather than trusted alone: one completion
+        // delayed by a busy main thread is not the rate the queue drains at.
+        const prior = this.drainPerMs === 0 ? this.throughput * this.options.concurrency : this.drainPerMs
+        this.drainPerMs = 0.8 * prior + 0.2 * drained
       }
       this.lastCompletion = now
       this.backlogged = this.pending.length > 0

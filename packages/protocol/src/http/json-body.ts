@@ -48,11 +48,13 @@ export function parseJsonBody(body: Uint8Array | string, limits: JsonBodyLimits 
       throw new RerankError('invalid_request', 'Request body is not valid UTF-8', { cause })
     }
   }
-  if (!nonSpace.test(text))
-    throw new RerankError('invalid_request', 'Request body is empty: send a JSON object')
   try {
     return JSON.parse(text)
   } catch (cause) {
+    // Only a body that failed to parse is looked at for emptiness: the scan is not paid by valid ones.
+    if (!nonSpace.test(text)) {
+      throw new RerankError('invalid_request', 'Request body is empty: send a JSON object')
+    }
     throw new RerankError('invalid_request', `Request body is not valid JSON: ${(cause as Error).message}`, {
       cause,
     })
