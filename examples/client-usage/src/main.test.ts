@@ -59,4 +59,24 @@ describe('client-usage', () => {
       await new Promise((resolve) => server.close(resolve))
     }
   }, 90_000)
+  it('sends RERANKER_API_KEY to a server that wants a key, and says in one line when it is missing', async () => {
+    const handler = createRerankHandler({ reranker: reference, apiKeys: ['example-key'] })
+    const server = createServer(createNodeListener(handler))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const keyed = runExample(exampleDir, [url], { RERANKER_API_KEY: 'example-key' })
+      expect(await keyed.exited, keyed.output()).toBe(0)
+      expect(keyed.output()).toContain(['native: top 3 of 4', ...expectedLines].join('\n'))
+
+      const keyless = runExample(exampleDir, [url], { RERANKER_API_KEY: '' })
+      expect(await keyless.exited, keyless.output()).toBe(1)
+      expect(keyless.output().trim()).toBe(
+        `${url}: unauthorized (HTTP 401): A valid API key is required (set RERANKER_API_KEY to the server's key)`,
+      )
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }, 90_000)
 })

@@ -2,6 +2,7 @@
 //
 //   pnpm --filter @rerank-kit/example-client-usage start                          # starts its own server
 //   pnpm --filter @rerank-kit/example-client-usage start http://127.0.0.1:8000    # or uses yours
+//   RERANKER_API_KEY=... pnpm --filter @rerank-kit/example-client-usage start URL   # a server that wants a key
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
@@ -34,20 +35,37 @@ const documents = [
   'France is a country in Western Europe.',
 ]
 
+// A server started with RERANKER_API_KEY wants the same key: the client sends it as a Bearer token.
+const apiKey = process.env.RERANKER_API_KEY || undefined
+
 // 2. One client per wire format. 'native' calls POST /rerank; 'cohere' calls POST /v1/rerank, as Cohere's API
 //    (any Cohere-compatible server works). Both return the same canonical response: results sorted best first,
 //    each with the document's index in `documents` and a score in [0, 1].
-for (const format of ['native', 'cohere'] as const) {
-  const client = new RerankClient({ baseUrl, format })
-  const { results } = await client.rerank({ query, documents, topN: 3 })
-  console.log(`\n${format}: top ${results.length} of ${documents.length}`)
-  for (const { index, score } of results) console.log(`  ${score.toFixed(6)}  [${index}] ${documents[index]}`)
+try {
+  for (const format of ['native', 'cohere'] as const) {
+    const client = new RerankClient({ baseUrl, format, apiKey })
+    const { results } = await client.rerank({ query, documents, topN: 3 })
+    console.log(`\n${format}: top ${results.length} of ${documents.length}`)
+    for (const { index, score } of results)
+      console.log(`  ${score.toFixed(6)}  [${index}] ${documents[index]}`)
+  }
+} catch (error) {
+  // A server that is down, or that wants a key we lack: one line saying so, not a stack trace.
+  await stopServer()
+  if (!(error instanceof RerankError)) throw error
+  const hint = error.code === 'unauthorized' ? " (set RERANKER_API_KEY to the server's key)" : ''
+  console.error(`${baseUrl}: ${error.code} (HTTP ${error.status}): ${error.message}${hint}`)
+  process.exit(1)
 }
 
 // 3. Errors: every failure is a RerankError with a machine-readable code, the HTTP status, a message and
 //    whether a retry may help. The native format carries the server's exact code.
 try {
-  await new RerankClient({ baseUrl, format: 'native' }).rerank({ model: 'no-such-model', query, documents })
+  await new RerankClient({ baseUrl, format: 'native', apiKey }).rerank({
+    model: 'no-such-model',
+    query,
+    documents,
+  })
 } catch (error) {
   if (!(error instanceof RerankError)) throw error
   console.log(`\nerror: ${error.code} (HTTP ${error.status}): ${error.message}`)

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -214,6 +214,68 @@ describe('rerank-kit check', () => {
     })
     expect(offline.code).toBe(1)
     expect(offline.stdout).toContain('"org/absent" would not load (offline mode)')
+  })
+})
+
+describe('rerank-kit check in load-balancer mode', () => {
+  it('validates the router config and lists where each deployment sends, never its key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rerank-kit-check-lb-'))
+    try {
+      const config = join(dir, 'router.yaml')
+      await writeFile(
+        config,
+        [
+          'model_list:',
+          '  - model_name: rerank',
+          '    litellm_params:',
+          '      model: cohere/rerank-v3.5',
+          '      api_base: http://127.0.0.1:9',
+          '      api_key: os.environ/CHECK_TEST_KEY',
+          '  - model_name: rerank',
+          '    litellm_params:',
+          '      model: BAAI/bge-reranker-base',
+          '      format: tei',
+          '      api_base: http://127.0.0.1:10',
+          'router_settings:',
+          '  routing_strategy: least-busy',
+        ].join('\n'),
+      )
+      const env = {
+        RERANKER_LOAD_BALANCER_ENABLED: 'true',
+        RERANKER_CONFIG_PATH: config,
+        CHECK_TEST_KEY: 'sk-check-secret',
+      }
+      const remote = await run(['check', '--workers', '1'], env)
+      expect(remote.code, remote.stderr).toBe(0)
+      expect(remote.stdout).toMatch(
+        new RegExp(`^mode +load balancer over ${config}: 2 deployments in "rerank", least-busy$`, 'm'),
+      )
+      expect(remote.stdout).toMatch(
+        /^deployment +rerank#0: cohere at http:\/\/127\.0\.0\.1:9 \(model "rerank-v3\.5"\)$/m,
+      )
+      expect(remote.stdout).toMatch(/^deployment +rerank#1: tei at http:\/\/127\.0\.0\.1:10/m)
+      expect(remote.stdout).toMatch(/^model +none: the config routes to remote deployments only$/m)
+      expect(remote.stdout + remote.stderr).not.toContain('sk-check-secret')
+
+      // A bad value: exit 2, with the file and the key named, before any model is looked at.
+      await writeFile(
+        config,
+        [
+          'model_list:',
+          '  - model_name: rerank',
+          '    litellm_params:',
+          '      api_base: http://127.0.0.1:9',
+          '      rpm: -1',
+        ].join('\n'),
+      )
+      const bad = await run(['check'], env)
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain(config)
+      expect(bad.stderr).toContain('model_list[0].litellm_params.rpm')
+      expect(bad.stdout).not.toMatch(/^model /m)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -45,6 +45,9 @@ async function limit(): Promise<{ pairsPerSecond: number; batchSize: number }> {
     },
   )
   const sorted = [...items].sort((a, b) => a.length - b.length)
+  // onnxruntime has one logger per process, set by the first session: this one, made before LocalReranker's
+  // workers, would leave it at 'warning', and their CUDA probe (device auto) would print an ERROR line.
+  ort.env.logLevel = 'fatal'
   const session = await ort.InferenceSession.create(join(modelDir, 'onnx/model.onnx'), {
     intraOpNumThreads: cores,
     interOpNumThreads: 1,

@@ -40,6 +40,28 @@ async function expectExactScores(results: { index: number; score: number }[], do
   }
 }
 
+/** Runs an ES module script (source imports) in a child process; its exit and everything it printed. */
+async function runScript(script: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@rerank-kit/source', '--input-type=module', '--eval', script],
+    { cwd: import.meta.dirname, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const guard = setTimeout(() => child.kill('SIGKILL'), 20_000)
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+  )
+  clearTimeout(guard)
+  return { code, signal, output }
+}
+
 describe('an inference worker crashing mid-batch', () => {
   it.each([
     ['exit', /^Inference worker exited with code 70$/],
@@ -114,23 +136,7 @@ describe('an inference worker crashing mid-batch', () => {
       await reranker.close()
       process.stdout.write(error.message)
     `
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@rerank-kit/source', '--input-type=module', '--eval', script],
-      { cwd: import.meta.dirname, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    const guard = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-      child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
-    )
-    clearTimeout(guard)
+    const { code, signal, output } = await runScript(script)
     // Killed by the guard (SIGKILL) means it hung after close().
     expect({ code, signal, output }).toEqual({
       code: 0,
@@ -210,5 +216,22 @@ describe('a model that cannot load', () => {
     }).catch((e: unknown) => e)
     expect(RerankError.isInstance(error)).toBe(true)
     expect((error as RerankError).message).toMatch(/^Could not load model "broken": .*JSON/)
+  })
+})
+
+describe('device auto in a process of its own', () => {
+  it('prints nothing while an accelerator that cannot start falls back: onnxruntime logs nothing to stderr', async () => {
+    // onnxruntime's native logger writes to the process's stderr, which only a child process shows.
+    const script = `
+      import { LocalReranker } from ${JSON.stringify(join(import.meta.dirname, 'local-reranker.ts'))}
+      const reranker = await LocalReranker.create({ models: [{ model: ${JSON.stringify(model)}, workers: 1 }] })
+      const { results } = await reranker.rerank({ query: 'q', documents: ['a'] })
+      process.stdout.write(reranker.engine().provider + ' ' + results.length)
+      await reranker.close()
+    `
+    const { code, signal, output } = await runScript(script)
+    // cpu here (no CUDA libraries); cuda on a machine that has them. Either way, only the script's own line.
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+    expect(output).toMatch(/^(cpu|cuda|dml|coreml) 1$/)
   })
 })

@@ -109,6 +109,13 @@ describe('truncation and chunking (tiny-bert-reranker)', () => {
   const encode = (text: string) => reference.tokenizer.encode(text, { add_special_tokens: false })
   const special = (token: string) => encode(token)[0]!
 
+  it('serves a folder given by its absolute path under the folder name, never the path', async () => {
+    expect(reranker.modelNames).toEqual(['tiny-bert-reranker'])
+    const answer = await reranker.rerank({ query, documents: ['Seasons'], model: 'tiny-bert-reranker' })
+    expect(answer.model).toBe('tiny-bert-reranker')
+    expect(JSON.stringify(answer)).not.toContain(fixturesDir)
+  })
+
   it('keeps the query and the closing [SEP] when a long document is cut', async () => {
     const long = 'the sun warms the land and the sea '.repeat(40)
     const [result] = (await reranker.rerank({ query, documents: [long] })).results
@@ -282,7 +289,7 @@ describe('serving several models, devices, and the lifecycle', () => {
       expect(warnings).toHaveLength(1)
       expect(warnings[0]!.message).toBe('device fallback to cpu')
       expect(String(warnings[0]!.fields?.reason)).toMatch(/^cuda: /)
-      expect(reranker.stats()[fixture('tiny-bert-reranker')]!.provider).toBe('cpu')
+      expect(reranker.stats()['tiny-bert-reranker']!.provider).toBe('cpu')
     } finally {
       await reranker.close()
     }

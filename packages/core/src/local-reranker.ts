@@ -12,7 +12,7 @@ import {
 } from '@rerank-kit/protocol'
 import type { BatchStats } from './batching/batch-scheduler'
 import type { EngineStatsSnapshot } from './engine-stats'
-import { ModelEngine, type ModelOptions } from './model-engine'
+import { ModelEngine, type ModelOptions, servedNameOf } from './model-engine'
 import { type DownloadProgress, resolveModel } from './model-files'
 
 export interface LocalRerankerOptions {
@@ -163,7 +163,7 @@ export class LocalReranker implements Reranker {
 
   private async loadOne(model: ModelOptions): Promise<ModelEngine> {
     const { options, logger } = this
-    const name = model.name ?? model.model
+    const name = servedNameOf(model)
     try {
       const resolved = await resolveModel({
         model: model.model,

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { basename, resolve } from 'node:path'
 import type { Logger } from '@rerank-kit/protocol'
 import {
   type RerankCallOptions,
@@ -12,7 +13,7 @@ import { buildBatchTensors, type TensorLayout } from './batching/batch-tensors'
 import { type Device, providersForDevice } from './device'
 import { EngineStats, type EngineStatsSnapshot } from './engine-stats'
 import { detectFamily, type FamilyName, type ModelFamily, modelMaxLength } from './model-family'
-import type { ModelDtype, ResolvedModel } from './model-files'
+import { looksLikePath, type ModelDtype, type ResolvedModel } from './model-files'
 import { loadTokenizer } from './tokenization/load-tokenizer'
 import {
   type EncodeDefaults,
@@ -24,11 +25,23 @@ import { pairLayoutOf } from './tokenization/pair-layout'
 import { WorkerPool } from './workers/worker-pool'
 import type { ScoreHead, WorkerCrash } from './workers/worker-protocol'
 
+/**
+ * The name a model is served under when none is given: a hub id as is, a folder by its own name. The path
+ * would otherwise be listed by /v1/models and echoed in every answer, telling clients the server's file
+ * layout. A hub id has one slash, so two or more (`fixtures/models/tiny`) are a path as well.
+ */
+export function servedNameOf(options: Pick<ModelOptions, 'model' | 'name'>): string {
+  if (options.name !== undefined) return options.name
+  const { model } = options
+  if (!looksLikePath(model) && model.split(/[\\/]/).filter(Boolean).length <= 2) return model
+  return basename(resolve(model)) || model
+}
+
 /** One served model. Everything but `model` has a default. */
 export interface ModelOptions {
   /** A Hugging Face hub id or a local folder. */
   model: string
-  /** The name requests use (`model` field); defaults to `model`. */
+  /** The name requests use (`model` field); defaults to `model`, or a folder's own name (servedNameOf). */
   name?: string
   aliases?: string[]
   revision?: string
@@ -126,7 +139,7 @@ export class ModelEngine {
     logger: Logger,
     onBatch?: (model: string, stats: BatchStats) => void,
   ): Promise<ModelEngine> {
-    const name = options.name ?? options.model
+    const name = servedNameOf(options)
     const family = detectFamily(resolved.config, options.family)
     const tokenizer = await loadTokenizer(resolved.dir)
     const maxLength = options.maxLength ?? modelMaxLength(resolved.config, tokenizer.tokenizerConfig, family)

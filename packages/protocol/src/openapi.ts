@@ -95,14 +95,25 @@ export function rerankOpenApiDocument(options: { prefix?: string; title?: string
       },
     }
   }
-  const text = (description: string) => ({
-    get: { summary: description, responses: { '200': { description } } },
+  // Every GET route the handler serves, so the document lists all of them (a test compares the two lists).
+  const get = (summary: string, description: string, contentType = 'application/json') => ({
+    get: { summary, responses: { '200': { description, content: { [contentType]: {} } } } },
   })
-  paths[`${prefix}/health`] = text('Liveness')
-  paths[`${prefix}/ready`] = text('Readiness (503 until the models are loaded)')
-  paths[`${prefix}/v1/models`] = text('Served models')
-  paths[`${prefix}/stats`] = text('Engine or router statistics')
-  paths[`${prefix}/metrics`] = text('Prometheus metrics')
+  paths[`${prefix}/health`] = get('Liveness', '{"status":"ok"} while the process runs')
+  paths[`${prefix}/ready`] = get(
+    'Readiness (503 until the models are loaded and while saturated)',
+    '{"status":"ready"}; 503 with "loading", "saturated" or "failed"',
+  )
+  paths[`${prefix}/v1/models`] = get('Served models', 'An OpenAI-style model list')
+  paths[`${prefix}/stats`] = get('Engine or router statistics', 'Counters and queue state, never secrets')
+  paths[`${prefix}/lb/stats`] = get('Engine or router statistics (alias of /stats)', 'As /stats')
+  paths[`${prefix}/metrics`] = get(
+    'Prometheus metrics',
+    'Prometheus text format',
+    'text/plain; version=0.0.4; charset=utf-8',
+  )
+  paths[`${prefix}/openapi.json`] = get('This document', 'OpenAPI 3.1')
+  paths[`${prefix}/docs`] = get('A page that renders this document', 'HTML, self-contained', 'text/html')
   return {
     openapi: '3.1.0',
     info: { title: options.title ?? 'rerank-kit', version: options.version ?? '0.0.0' },

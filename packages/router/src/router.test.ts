@@ -194,7 +194,10 @@ describe('Router: state store failures', () => {
     ])
     expect(warnings).toEqual([
       ['router state not updated', { deployment: 'g#0', code: 'internal' }],
-      ['router group failed', { group: 'g', code: 'upstream_error' }],
+      [
+        'router group failed',
+        { group: 'g', code: 'upstream_error', tried: 'g#0: upstream_error (HTTP 500)' },
+      ],
       ['router state not updated', { deployment: 'g#0', code: 'internal' }],
     ])
   })
@@ -321,6 +324,38 @@ describe('Router: fallbacks', () => {
     expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('local')
     expect([primary.calls.length, secondary.calls.length, local.calls.length]).toEqual([1, 1, 1])
     expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('primary')
+  })
+
+  it("logs every failed deployment of each group, while the caller's error names none of them", async () => {
+    const a = scripted('a', [upstream(500)])
+    const b = scripted('b', [new RerankError('timeout', 'No answer within 100 ms')])
+    const c = scripted('c', [upstream(503, 2_000)])
+    const warnings: unknown[] = []
+    const { router: r } = router(
+      [
+        { modelName: 'primary', reranker: a.reranker, id: 'a' },
+        { modelName: 'primary', reranker: b.reranker, id: 'b' },
+        { modelName: 'secondary', reranker: c.reranker, id: 'c' },
+      ],
+      {
+        fallbacks: { primary: ['secondary'] },
+        allowedFails: 10,
+        logger: { debug() {}, info() {}, warn: (...args) => warnings.push(args), error() {} },
+      },
+    )
+    const error = await r.rerank({ ...request, model: 'primary' }).then(
+      () => undefined,
+      (thrown: RerankError) => thrown,
+    )
+    expect(error).toMatchObject({ code: 'overloaded', upstreamStatus: 503, retryAfterMs: 2_000 })
+    expect(error?.message).toBe('HTTP 503')
+    expect(warnings).toEqual([
+      [
+        'router group failed',
+        { group: 'primary', code: 'timeout', tried: 'a: upstream_error (HTTP 500), b: timeout' },
+      ],
+      ['router group failed', { group: 'secondary', code: 'overloaded', tried: 'c: overloaded (HTTP 503)' }],
+    ])
   })
 
   it('a 404 from a deployment falls back (LiteLLM skipped it); a 400 does not', async () => {

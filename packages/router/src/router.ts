@@ -111,12 +111,19 @@ export class Router implements Reranker {
     const { model: _group, ...forwarded } = request
     let lastError: RerankError | undefined
     for (const name of group === undefined ? [] : [group, ...(this.options.fallbacks?.[group] ?? [])]) {
+      const failures: string[] = []
       try {
-        return await this.tryGroup(name, forwarded, options.signal)
+        return await this.tryGroup(name, forwarded, options.signal, failures)
       } catch (thrown) {
         lastError = fromUnknown(thrown)
         if (isCallersFault(lastError)) throw lastError
-        this.logger.warn('router group failed', { group: name, code: lastError.code })
+        // Which deployments failed and how, for the operator: the caller's error names none of them (a
+        // client of the HTTP server should not learn the backends' names).
+        this.logger.warn('router group failed', {
+          group: name,
+          code: lastError.code,
+          tried: failures.length > 0 ? failures.join(', ') : 'none available',
+        })
       }
     }
     if (this.options.local && (this.options.fallbackToLocal || group === undefined)) {
@@ -143,7 +150,13 @@ export class Router implements Reranker {
     )
   }
 
-  private async tryGroup(group: string, request: RerankRequest, signal: AbortSignal | undefined) {
+  /** Calls the group's deployments until one answers; `failures` collects `id: code` of each failure. */
+  private async tryGroup(
+    group: string,
+    request: RerankRequest,
+    signal: AbortSignal | undefined,
+    failures: string[],
+  ) {
     const members = this.groups.get(group)!
     const tried = new Set<string>()
     const attempts = Math.min(members.length, (this.options.numRetries ?? 2) + 1)
@@ -163,6 +176,8 @@ export class Router implements Reranker {
         return await this.call(deployment, trial, request, signal)
       } catch (thrown) {
         lastError = fromUnknown(thrown)
+        const status = lastError.upstreamStatus === undefined ? '' : ` (HTTP ${lastError.upstreamStatus})`
+        failures.push(`${deployment.id}: ${lastError.code}${status}`)
         // The deployment's error would mislead a caller who aborted: it is an abort whatever failed meanwhile.
         if (signal?.aborted) throw abortedError()
         if (!isWorthRetrying(lastError)) throw lastError

@@ -6,7 +6,9 @@ import { launchChromium, serveDocs } from './test-support/docs-browser'
 
 const routes = (prefix: string) => [
   ...['/rerank', '/v1/rerank', '/v2/rerank', '/api/v1/rerank'].map((path) => `POST ${prefix}${path}`),
-  ...['/health', '/ready', '/v1/models', '/stats', '/metrics'].map((path) => `GET ${prefix}${path}`),
+  ...['/health', '/ready', '/v1/models', '/stats', '/lb/stats', '/metrics', '/openapi.json', '/docs'].map(
+    (path) => `GET ${prefix}${path}`,
+  ),
 ]
 
 // Launched by the first test that needs it, not in beforeAll: without chromium every test fails with the

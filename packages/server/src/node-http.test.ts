@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { RerankError } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRerankHandler } from './create-rerank-handler'
+import { createRerankHandler, rerankRoutePaths } from './create-rerank-handler'
 import type { RerankHandlerOptions } from './handler-types'
 import { createNodeListener } from './node-http'
 import { OverlapReranker } from './test-support/overlap-reranker'
@@ -204,17 +204,15 @@ describe('/openapi.json and /docs', () => {
     try {
       const doc = await bodyOf(await fetch(`${app.url}/reranker/openapi.json`))
       expect(doc.openapi).toBe('3.1.0')
-      expect(Object.keys(doc.paths)).toEqual([
-        '/reranker/rerank',
-        '/reranker/v1/rerank',
-        '/reranker/v2/rerank',
-        '/reranker/api/v1/rerank',
-        '/reranker/health',
-        '/reranker/ready',
-        '/reranker/v1/models',
-        '/reranker/stats',
-        '/reranker/metrics',
-      ])
+      // Every route the handler answers, and only those.
+      expect(Object.keys(doc.paths).sort()).toEqual(
+        [...rerankRoutePaths.post, ...rerankRoutePaths.get].map((path) => `/reranker${path}`).sort(),
+      )
+      expect(Object.keys(doc.paths)).toContain('/reranker/lb/stats')
+      for (const path of rerankRoutePaths.get) {
+        expect(Object.keys(doc.paths[`/reranker${path}`])).toEqual(['get'])
+      }
+      expect(Object.keys(doc.paths['/reranker/docs'].get.responses['200'].content)).toEqual(['text/html'])
       const v1 = doc.paths['/reranker/v1/rerank'].post
       const schema = v1.requestBody.content['application/json'].schema
       expect(schema.required).toEqual(['query'])

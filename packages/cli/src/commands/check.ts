@@ -15,7 +15,8 @@ export const check: Command = {
 
 Prints what \`rerank-kit serve\` would do with the same settings (flags, RERANKER_* variables, .env): Node and
 cores, the execution providers onnxruntime can use, the device order and the worker/thread plan, and which
-model would load and from where (a local folder, the cache, or a hub download). A model already on disk is
+model would load and from where (a local folder, the cache, or a hub download). In load-balancer mode it
+reads and validates the router config too, and lists each deployment's format and address. A model already on disk is
 loaded once, to show the device it really gets; nothing is downloaded.
 
 Exit codes: 0 serve would start, 1 the model would not load (e.g. missing files, or not cached in offline
@@ -61,10 +62,30 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
       `${settings.workers === undefined ? ' (--workers to change)' : ''}`,
   )
   if (settings.loadBalancerEnabled) {
+    // The config is read and validated as serve reads it: a RouterConfigError (exit 2) names the bad key.
+    const { loadRouterConfig } = await import('@rerank-kit/router')
+    const configPath = from(settings.configPath)
+    const config = await loadRouterConfig(configPath, io.env)
+    const groups = [...new Set(config.deployments.map((deployment) => deployment.modelName))]
     line(
       'mode',
-      `load balancer over ${from(settings.configPath)} (the model below is used if it routes to it)`,
+      `load balancer over ${configPath}: ${config.deployments.length} deployment` +
+        `${config.deployments.length === 1 ? '' : 's'} in ${groups.map((group) => `"${group}"`).join(', ')}, ` +
+        `${config.settings.routingStrategy}`,
     )
+    // Where each deployment sends requests; never its key.
+    for (const deployment of config.deployments) {
+      line(
+        'deployment',
+        deployment.local
+          ? `${deployment.id}: the local model`
+          : `${deployment.id}: ${deployment.format} at ${deployment.apiBase}${deployment.model ? ` (model "${deployment.model}")` : ''}`,
+      )
+    }
+    if (!config.settings.fallbackToLocal && !config.deployments.some((deployment) => deployment.local)) {
+      line('model', 'none: the config routes to remote deployments only')
+      return 0
+    }
   }
 
   const found = await findModel(settings, from, io)
