@@ -1,12 +1,19 @@
 import { createServer } from 'node:http'
 import express from 'express'
-import { describe, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { describeAdapter, expectOneRerank } from '../../server/src/test-support/adapter-spec'
 import { listening } from '../../server/src/test-support/listening'
 import { OverlapReranker } from '../../server/src/test-support/overlap-reranker'
 import { rerankRouter } from './index'
 
 const listen = (app: express.Express) => listening(createServer(app))
+
+// The vitest project `express4` runs this file with `express` resolved to Express 4 (EXPRESS_MAJOR=4).
+it('runs on the Express major its project is for', () => {
+  // express.query() was removed in Express 5.
+  const major = typeof (express as unknown as { query?: unknown }).query === 'function' ? 4 : 5
+  expect(major).toBe(Number(process.env.EXPRESS_MAJOR ?? 5))
+})
 
 describeAdapter(
   'express',
