@@ -15,12 +15,13 @@ export const check: Command = {
 
 Prints what \`rerank-kit serve\` would do with the same settings (flags, RERANKER_* variables, .env): Node and
 cores, the execution providers onnxruntime can use, the device order and the worker/thread plan, and which
-model would load and from where (a local folder, the cache, or a hub download). In load-balancer mode it
-reads and validates the router config too, and lists each deployment's format and address. A model already on disk is
-loaded once, to show the device it really gets; nothing is downloaded.
+model would load and from where (a local folder, the cache, or a hub download). A model already on disk is
+loaded once, to show the device it really gets; nothing is downloaded. In load-balancer mode it reads and
+validates the router config as serve would, lists each deployment's format and address, and looks at the
+model only if the config routes to it.
 
 Exit codes: 0 serve would start, 1 the model would not load (e.g. missing files, or not cached in offline
-mode), 2 a wrong command line or setting.`,
+mode), 2 a wrong command line, setting or router config.`,
   run: runCheck,
 }
 
