@@ -1,11 +1,12 @@
 // pnpm bench:http — our rerank route on each adapter (stub reranker) against a bare JSON route of the same
 // framework. Prints a table; the last line is one JSON object. Figures, not assertions: run by hand.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { frameworks, requestBody } from './bench-apps'
+import { startChild } from './child-process'
 
 // Many short rounds rather than a few long ones: the median ratio then rests on more pairs.
 const seconds = Number(process.env.BENCH_SECONDS ?? 2)
@@ -75,20 +76,15 @@ function run(url: string, duration: number): Promise<autocannon.Result> {
 
 async function measure(framework: string) {
   // The built packages (dist), as users run them: `pnpm bench:http` builds first. Node itself with tsx's
-  // loader, not the tsx CLI: the CLI runs the server in a child of its own, whose CPU time /proc would not
-  // show under the pid we hold, and which outlived a kill of the CLI.
-  const args = ['--import', 'tsx', join(import.meta.dirname, 'http-server.ts'), framework]
-  const child = pinning
-    ? spawn('taskset', ['-c', pinning.server, process.execPath, ...args], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  const port = await new Promise<number>((resolve) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /PORT (\d+)/.exec(chunk.toString())
-      if (match) resolve(Number(match[1]))
-    })
-  })
+  // loader (startChild), not the tsx CLI: /proc shows the CPU time of the pid we hold, and a kill reaches it.
+  const { child, match } = await startChild(
+    [join(import.meta.dirname, 'http-server.ts'), framework],
+    /PORT (\d+)/,
+  )
+  // Pinned once started, every thread (-a), before the warm-up rounds.
+  if (pinning)
+    execFileSync('taskset', ['-a', '-p', '-c', pinning.server, String(child.pid)], { stdio: 'ignore' })
+  const port = Number(match[1])
   const base = `http://127.0.0.1:${port}`
   try {
     await run(`${base}/bare`, 2) // warm-up (JIT) for both routes

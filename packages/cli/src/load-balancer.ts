@@ -54,6 +54,7 @@ export async function loadBalancer(
   }
 }
 
-function needsLocalModel(config: RouterConfig): boolean {
+/** True when the config routes to the in-process model: only then is it loaded (serve) or looked at (check). */
+export function needsLocalModel(config: RouterConfig): boolean {
   return config.settings.fallbackToLocal || config.deployments.some((deployment) => deployment.local)
 }

@@ -12,8 +12,8 @@ import {
 } from '@rerank-kit/protocol'
 import type { BatchStats } from './batching/batch-scheduler'
 import type { EngineStatsSnapshot } from './engine-stats'
-import { ModelEngine, type ModelOptions, servedNameOf } from './model-engine'
-import { type DownloadProgress, resolveModel } from './model-files'
+import { ModelEngine, type ModelOptions } from './model-engine'
+import { type DownloadProgress, resolveModel, servedNameOf } from './model-files'
 
 export interface LocalRerankerOptions {
   /** The models to serve; the first is the default for requests without `model`. */

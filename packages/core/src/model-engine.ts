@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os'
-import { basename, resolve } from 'node:path'
 import type { Logger } from '@rerank-kit/protocol'
 import {
   type RerankCallOptions,
@@ -13,7 +12,7 @@ import { buildBatchTensors, type TensorLayout } from './batching/batch-tensors'
 import { type Device, providersForDevice } from './device'
 import { EngineStats, type EngineStatsSnapshot } from './engine-stats'
 import { detectFamily, type FamilyName, type ModelFamily, modelMaxLength } from './model-family'
-import { looksLikePath, type ModelDtype, type ResolvedModel } from './model-files'
+import { type ModelDtype, type ResolvedModel, servedNameOf } from './model-files'
 import { loadTokenizer } from './tokenization/load-tokenizer'
 import {
   type EncodeDefaults,
@@ -24,18 +23,6 @@ import {
 import { pairLayoutOf } from './tokenization/pair-layout'
 import { WorkerPool } from './workers/worker-pool'
 import type { ScoreHead, WorkerCrash } from './workers/worker-protocol'
-
-/**
- * The name a model is served under when none is given: a hub id as is, a folder by its own name. The path
- * would otherwise be listed by /v1/models and echoed in every answer, telling clients the server's file
- * layout. A hub id has one slash, so two or more (`fixtures/models/tiny`) are a path as well.
- */
-export function servedNameOf(options: Pick<ModelOptions, 'model' | 'name'>): string {
-  if (options.name !== undefined) return options.name
-  const { model } = options
-  if (!looksLikePath(model) && model.split(/[\\/]/).filter(Boolean).length <= 2) return model
-  return basename(resolve(model)) || model
-}
 
 /** One served model. Everything but `model` has a default. */
 export interface ModelOptions {

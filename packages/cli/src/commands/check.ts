@@ -65,6 +65,7 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
   if (settings.loadBalancerEnabled) {
     // The config is read and validated as serve reads it: a RouterConfigError (exit 2) names the bad key.
     const { loadRouterConfig } = await import('@rerank-kit/router')
+    const { needsLocalModel } = await import('../load-balancer')
     const configPath = from(settings.configPath)
     const config = await loadRouterConfig(configPath, io.env)
     const groups = [...new Set(config.deployments.map((deployment) => deployment.modelName))]
@@ -83,7 +84,7 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
           : `${deployment.id}: ${deployment.format} at ${deployment.apiBase}${deployment.model ? ` (model "${deployment.model}")` : ''}`,
       )
     }
-    if (!config.settings.fallbackToLocal && !config.deployments.some((deployment) => deployment.local)) {
+    if (!needsLocalModel(config)) {
       line('model', 'none: the config routes to remote deployments only')
       return 0
     }

@@ -1,4 +1,4 @@
-import { isAbsolute } from 'node:path'
+import { basename, isAbsolute, resolve } from 'node:path'
 import { RerankError } from '@rerank-kit/protocol'
 import { fileSize } from './atomic-file'
 import { pathInDir } from './cache-layout'
@@ -15,6 +15,18 @@ import type { CachedFile } from './resolved-manifest'
 /** Written as a path (absolute, `./`, `../`) rather than a hub id; an existing folder also counts (checked apart). */
 export function looksLikePath(model: string): boolean {
   return isAbsolute(model) || /^\.\.?([\\/]|$)/.test(model)
+}
+
+/**
+ * The name a model is served under when none is given: a hub id as is, a folder by its own name. The path
+ * would otherwise be listed by /v1/models and echoed in every answer, telling clients the server's file
+ * layout. A hub id has one slash, so two or more (`fixtures/models/tiny`) are a path as well.
+ */
+export function servedNameOf(options: { model: string; name?: string | undefined }): string {
+  if (options.name !== undefined) return options.name
+  const { model } = options
+  if (!looksLikePath(model) && model.split(/[\\/]/).filter(Boolean).length <= 2) return model
+  return basename(resolve(model)) || model
 }
 
 export type ModelDirInspection =

@@ -1,7 +1,13 @@
 import { documentText } from '../document-text'
 import { RerankError } from '../errors/rerank-error'
 import type { RerankDocument, RerankDocumentObject, RerankRequest } from '../rerank-request'
-import { compareResults, type RerankResponse, type RerankResult, type RerankUsage } from '../rerank-response'
+import {
+  compareResults,
+  type RerankResponse,
+  type RerankResult,
+  type RerankUsage,
+  sortResults,
+} from '../rerank-response'
 
 // Shared by the families' formatResponse / parseResponse so that sorting, score checks, document echo and
 // index checks are written once.
@@ -25,7 +31,11 @@ export function checkedResults(response: RerankResponse, request: RerankRequest)
   let ordered = true
   for (let i = 1; i < results.length && ordered; i++)
     ordered = compareResults(results[i - 1]!, results[i]!) <= 0
-  const sorted = ordered ? results : [...results].sort(compareResults)
+  let sorted = results
+  if (!ordered) {
+    sorted = [...results]
+    sortResults(sorted)
+  }
   return request.topN === undefined || request.topN >= sorted.length ? sorted : sorted.slice(0, request.topN)
 }
 
@@ -109,7 +119,7 @@ export function responseFromWire(
     }
     return result
   })
-  results.sort(compareResults)
+  sortResults(results)
   const response: RerankResponse = {
     results: request?.topN === undefined ? results : results.slice(0, request.topN),
   }

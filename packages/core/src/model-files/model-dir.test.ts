@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { servedNameOf } from './model-engine'
+import { servedNameOf } from './model-dir'
 
 describe('servedNameOf', () => {
   it('keeps hub ids and given names, and names folders by their own name', () => {
