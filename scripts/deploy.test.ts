@@ -114,7 +114,9 @@ function startServer(name: string, env: Record<string, string>) {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${stderr}`)
       port ??= Number(/listening on http:\/\/[^:]+:(\d+)/.exec(stderr)?.[1]) || undefined
       if (port !== undefined) {
-        const status = await fetch(`http://127.0.0.1:${port}/ready`).then(
+        const key = env.RERANKER_API_KEY?.split(',')[0]
+        const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {}
+        const status = await fetch(`http://127.0.0.1:${port}/ready`, { headers }).then(
           async (response) => {
             await response.body?.cancel()
             return response.status
@@ -215,6 +217,34 @@ describe('deploy/Dockerfile', () => {
 
     expect(await server.stop()).toBe(0)
     expect(await exitCodeOf(dockerfile.healthcheck, container)).not.toBe(0)
+  }, 180_000)
+
+  it('the HEALTHCHECK passes with RERANKER_API_KEY set: /ready is public, and the key is sent when it is not', async () => {
+    const keys = 'deploy-key,second-key'
+    const image = { ...dockerfile.env, ...noDownload, RERANKER_PORT: '0', RERANKER_API_KEY: keys }
+    const open = startServer('keyed, /ready public', image)
+    const closed = startServer('keyed, /ready keyed', { ...image, RERANKER_PUBLIC_ROUTES: '/health' })
+    const [openPort, closedPort] = await Promise.all([open.ready(), closed.ready()])
+    const container = (port: number, key?: string) => ({
+      ...dockerfile.env,
+      RERANKER_PORT: String(port),
+      ...(key !== undefined && { RERANKER_API_KEY: key }),
+    })
+    // By default /ready needs no key: the check passes with the container's keys, and without any.
+    expect(await exitCodeOf(dockerfile.healthcheck, container(openPort, keys))).toBe(0)
+    expect(await exitCodeOf(dockerfile.healthcheck, container(openPort))).toBe(0)
+    const unkeyed = await fetch(`http://127.0.0.1:${openPort}/rerank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    })
+    expect(unkeyed.status).toBe(401)
+    // With /ready keyed, the check passes because it sends the first key: not without it, nor with a wrong one.
+    expect((await fetch(`http://127.0.0.1:${closedPort}/ready`)).status).toBe(401)
+    expect(await exitCodeOf(dockerfile.healthcheck, container(closedPort, keys))).toBe(0)
+    expect(await exitCodeOf(dockerfile.healthcheck, container(closedPort))).not.toBe(0)
+    expect(await exitCodeOf(dockerfile.healthcheck, container(closedPort, 'wrong-key'))).not.toBe(0)
+    expect(await Promise.all([open.stop(), closed.stop()])).toEqual([0, 0])
   }, 180_000)
 })
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@rerank-kit/protocol'
 import { loadRouterConfig, type RouterConfig, routerFromConfig } from '@rerank-kit/router'
-import type { ServedReranker } from '@rerank-kit/server'
+import { limitInFlight, type ServedReranker } from '@rerank-kit/server'
 import type { OutputStream } from './cli-io'
 import type { ResolvePath } from './model-of-settings'
 import type { ServedBackend } from './served-backend'
@@ -25,7 +25,7 @@ export async function loadBalancer(
     ? (await import('./local-model')).localModel(settings, from, logger, progress)
     : undefined
   const router = routerFromConfig(config, { ...(local && { local: local.reranker }), logger })
-  const reranker: ServedReranker = {
+  const routed: ServedReranker = {
     rerank: (request, options) => router.rerank(request, options),
     get modelNames() {
       return router.modelNames
@@ -36,6 +36,9 @@ export async function loadBalancer(
     },
     stats: () => router.stats(),
   }
+  // Admission control, as the local model's queue limit gives model mode: without it a flood would wait in
+  // the upstream connection pools until the request deadline instead of being told to come back.
+  const reranker = limitInFlight(routed, { maxInFlight: settings.maxInFlight })
   return {
     reranker,
     fields: {

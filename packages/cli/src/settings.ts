@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { rerankRoutePaths } from '@rerank-kit/server'
 
 /**
  * The seed's RERANKER_* settings, with its names. Each comes from (last wins) the defaults, a `.env` file, the
@@ -16,9 +17,15 @@ export interface Settings {
   modelCacheDir: string
   useOfflineMode: boolean
   maxLength: number | undefined
+  /** Characters a document may have (413 past it); longer texts than the model reads are cut before tokenizing. */
+  maxDocumentLength: number
+  /** Characters the query may have (413 past it). */
+  maxQueryLength: number
   batchSize: number
   /** Pairs that may wait for inference; past it requests are refused at once (503 + Retry-After). */
   maxQueue: number
+  /** Load-balancer mode: rerank requests forwarded at once; past it refused at once (503 + Retry-After). */
+  maxInFlight: number
   /** Milliseconds to answer a request before 504 (its queued work is dropped). */
   requestTimeout: number
   device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml'
@@ -30,6 +37,16 @@ export interface Settings {
   headersTimeout: number
   /** Milliseconds a client has to send a whole request, headers and body (then 408 and closed). */
   bodyTimeout: number
+  /** Open connections; past it a request gets 503 + Retry-After and its connection is closed. */
+  maxConnections: number
+  /** Bytes of request bodies held at once across requests; past it 503 + Retry-After, the body unread. */
+  maxBodyBytesInFlight: number
+  /** Wrong-key attempts allowed per client address per window, then 429 for the rest of it; 0: no limit. */
+  authFailureLimit: number
+  /** The window of authFailureLimit, in milliseconds. */
+  authFailureWindow: number
+  /** Routes served without a key even when keys are set. */
+  publicRoutes: string[]
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   loadBalancerEnabled: boolean
   configPath: string
@@ -59,11 +76,28 @@ const oneOf =
     if (!choices.includes(value)) throw new Error(`expected one of ${choices.join(', ')}`)
     return value
   }
-const keys: Parse = (raw) =>
-  raw
+const keys: Parse = (raw) => {
+  const given = raw
     .split(',')
     .map((key) => key.trim())
     .filter(Boolean)
+  // Set but blank (`RERANKER_API_KEY=` in a .env) is a mistake, not a request for no auth: refusing to start
+  // beats serving openly without a word.
+  if (given.length === 0) throw new Error('no key in it (leave it unset to serve without auth)')
+  return given
+}
+/** Comma-separated GET routes of the server (only those may be made public; a typo must not pass silently). */
+const routeList: Parse = (raw) => {
+  const routes = raw
+    .split(',')
+    .map((route) => route.trim())
+    .filter(Boolean)
+  const unknown = routes.filter((route) => !(rerankRoutePaths.get as readonly string[]).includes(route))
+  if (unknown.length > 0) {
+    throw new Error(`not a GET route: ${unknown.join(', ')} (routes: ${rerankRoutePaths.get.join(', ')})`)
+  }
+  return routes
+}
 
 const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback: unknown; help: string }> = {
   HOST: { key: 'host', parse: text, fallback: '0.0.0.0', help: 'listen address' },
@@ -94,12 +128,31 @@ const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback:
     fallback: undefined,
     help: "longest input in tokens (default: the model's limit)",
   },
+  MAX_DOCUMENT_LENGTH: {
+    key: 'maxDocumentLength',
+    parse: integer(1),
+    // The body limit (10 MiB): any document a request can carry is admitted, and cut to the model's length.
+    fallback: 10_485_760,
+    help: 'characters a document may have; past it, 413',
+  },
+  MAX_QUERY_LENGTH: {
+    key: 'maxQueryLength',
+    parse: integer(1),
+    fallback: 10_485_760,
+    help: 'characters the query may have; past it, 413',
+  },
   BATCH_SIZE: { key: 'batchSize', parse: integer(1), fallback: 32, help: 'most pairs per batch' },
   MAX_QUEUE: {
     key: 'maxQueue',
     parse: integer(1),
     fallback: 32_000,
     help: 'pairs that may wait for the model; past it, 503 + Retry-After at once',
+  },
+  MAX_IN_FLIGHT: {
+    key: 'maxInFlight',
+    parse: integer(1),
+    fallback: 256,
+    help: 'load-balancer mode: requests forwarded at once; past it, 503 + Retry-After at once',
   },
   REQUEST_TIMEOUT: {
     key: 'requestTimeout',
@@ -132,6 +185,37 @@ const definitions: Record<string, { key: keyof Settings; parse: Parse; fallback:
     parse: integer(1),
     fallback: 30_000,
     help: 'ms a client has to send a whole request (headers and body), then 408 and closed',
+  },
+  MAX_CONNECTIONS: {
+    key: 'maxConnections',
+    parse: integer(1),
+    fallback: 1024,
+    help: 'open connections; past it, 503 + Retry-After and the connection closed',
+  },
+  MAX_BODY_BYTES_IN_FLIGHT: {
+    key: 'maxBodyBytesInFlight',
+    // At least one body at the 10 MiB per-request limit, or such a body would be refused forever.
+    parse: integer(10 * 2 ** 20),
+    fallback: 64 * 2 ** 20,
+    help: 'bytes of request bodies read at once across requests; past it, 503 + Retry-After, the body unread',
+  },
+  AUTH_FAILURE_LIMIT: {
+    key: 'authFailureLimit',
+    parse: integer(0),
+    fallback: 30,
+    help: 'wrong-key attempts per client address per window, then 429 until the window ends (0: no limit)',
+  },
+  AUTH_FAILURE_WINDOW: {
+    key: 'authFailureWindow',
+    parse: integer(1),
+    fallback: 60_000,
+    help: 'ms of the wrong-key window, counted from an address its first failure',
+  },
+  PUBLIC_ROUTES: {
+    key: 'publicRoutes',
+    parse: routeList,
+    fallback: ['/health', '/ready'],
+    help: 'comma-separated GET routes served without a key (e.g. add /docs,/openapi.json)',
   },
   LOG_LEVEL: {
     key: 'logLevel',
@@ -198,8 +282,11 @@ function flagsToSettings(argv: readonly string[]): Record<string, string> {
     } else if (next !== undefined && !next.startsWith('--')) {
       values[name] = next
       i++
-    } else {
+    } else if (definitions[name]!.parse === boolean) {
       values[name] = 'true' // a bare flag: --use-offline-mode
+    } else {
+      // `--api-key $KEY` with KEY unset reaches here as a bare `--api-key`: it must not become the key "true".
+      throw new SettingsError(`Flag --${match[1]} (RERANKER_${name}) needs a value`)
     }
   }
   return values

@@ -36,6 +36,7 @@ const optionsSchema = z.object({
     .optional(),
   instruction: z.string().optional(),
   maxInputChars: positiveInt.optional(),
+  maxResponseBytes: positiveInt.optional(),
 })
 
 /** A wrong option fails at construction, naming the option, not later on the first call. */

@@ -56,6 +56,11 @@ export interface RerankClientOptions {
    * Default 2,000 (about 512 tokens of English); raise it to match the server's max length.
    */
   maxInputChars?: number
+  /**
+   * The most bytes an answer may have: reading stops there and the call fails (upstream_error). Default:
+   * relative to the request (1 MiB, plus 1 KiB a document, plus room to echo the request's documents).
+   */
+  maxResponseBytes?: number
   logger?: Logger
 }
 

@@ -1,10 +1,14 @@
 import { errorFromHttpResponse, fromUnknown, RerankError, systemErrorCode } from '@rerank-kit/protocol'
+import { redactUrl } from './redact-url'
+import { type BoundedRequestInit, boundedText } from './response-limit'
 
 export interface PostOptions {
   headers: Record<string, string>
   timeoutMs: number
   signal?: AbortSignal | undefined
   fetch?: typeof globalThis.fetch | undefined
+  /** The most bytes the answer may have, or the bound for a request body of that many chars. */
+  maxResponseBytes: number | ((requestChars: number) => number)
 }
 
 /** How much of a non-JSON answer an error message may quote. */
@@ -32,25 +36,32 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
   if (callerSignal?.aborted) controller.abort()
   else callerSignal?.addEventListener('abort', forwardAbort, { once: true })
   try {
-    const response = await (options.fetch ?? globalThis.fetch)(url, {
+    const json = JSON.stringify(body)
+    const limit =
+      typeof options.maxResponseBytes === 'number'
+        ? options.maxResponseBytes
+        : options.maxResponseBytes(json.length)
+    const init: BoundedRequestInit = {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...options.headers },
-      body: JSON.stringify(body),
+      body: json,
       signal: controller.signal,
-    })
-    const text = await response.text()
-    const json = parseJson(text)
-    if (!response.ok) {
-      throw errorFromHttpResponse(response.status, json ?? text, (name) => response.headers.get(name))
+      maxResponseBytes: limit,
     }
-    if (json === undefined) {
+    const response = await (options.fetch ?? globalThis.fetch)(url, init)
+    const text = await boundedText(response, limit)
+    const parsed = parseJson(text)
+    if (!response.ok) {
+      throw errorFromHttpResponse(response.status, parsed ?? text, (name) => response.headers.get(name))
+    }
+    if (parsed === undefined) {
       throw new RerankError(
         'upstream_error',
         `Invalid response from the reranker: not JSON (${JSON.stringify(text.slice(0, quotedChars))})`,
         { upstreamStatus: response.status },
       )
     }
-    return json
+    return parsed
   } catch (thrown) {
     if (RerankError.isInstance(thrown)) throw thrown
     if (callerSignal?.aborted) {
@@ -67,8 +78,9 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     // fetch says "fetch failed" in Node and "Failed to fetch" in browsers, with or without a system code.
     if (error.code === 'network_error' || (error.code === 'internal' && thrown instanceof TypeError)) {
       const code = systemErrorCode(thrown)
-      throw new RerankError('network_error', `Could not reach ${url}${code ? ` (${code})` : ''}`, {
-        cause: thrown,
+      // The cause spelled out: a log printing it would otherwise say "TypeError: fetch failed" and no more.
+      throw new RerankError('network_error', `Could not reach ${redactUrl(url)}${code ? ` (${code})` : ''}`, {
+        cause: new Error(causeChain(thrown), { cause: thrown }),
       })
     }
     throw error
@@ -76,6 +88,18 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     clearTimeout(timer)
     callerSignal?.removeEventListener('abort', forwardAbort)
   }
+}
+
+/** `fetch failed: connect ECONNREFUSED 127.0.0.1:9`: the messages (or codes) down the cause chain. */
+function causeChain(thrown: unknown): string {
+  const parts: string[] = []
+  for (let current = thrown, depth = 0; current && depth < 4; depth++) {
+    const error = current as { message?: unknown; code?: unknown; cause?: unknown }
+    const text = typeof error.message === 'string' && error.message !== '' ? error.message : error.code
+    if (typeof text === 'string' && text !== '') parts.push(text)
+    current = typeof current === 'object' ? error.cause : undefined
+  }
+  return parts.join(': ') || 'connection failed'
 }
 
 function parseJson(text: string): unknown {

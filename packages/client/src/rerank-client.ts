@@ -24,7 +24,9 @@ import {
 } from './client-options'
 import { checkClientOptions } from './client-options-schema'
 import { postJson } from './post-json'
+import { redactUrl } from './redact-url'
 import { chunkRequest, mergeChunks, type RequestChunk } from './request-chunks'
+import { defaultResponseLimit } from './response-limit'
 import { retryDelayMs } from './retry-policy'
 
 /** Per call: the Reranker options, plus headers for this call only (merged over the client's). */
@@ -131,7 +133,7 @@ export class RerankClient implements Reranker {
         const waitMs = signal?.aborted ? undefined : retryDelayMs(error, retries, this.retry)
         if (waitMs === undefined) throw error
         this.logger.debug('retrying rerank call', {
-          url: this.url,
+          url: redactUrl(this.url),
           code: error.code,
           status: error.upstreamStatus,
           retry: retries + 1,
@@ -143,12 +145,15 @@ export class RerankClient implements Reranker {
   }
 
   private async callOnce(request: RerankRequest, call: Call): Promise<RerankResponse> {
+    const documents = request.documents.length
     const post = (body: unknown) =>
       postJson(this.url, body, {
         headers: call.headers,
         timeoutMs: this.options.timeoutMs ?? clientDefaults.timeoutMs,
         signal: call.signal,
         fetch: this.options.fetch,
+        maxResponseBytes:
+          this.options.maxResponseBytes ?? ((chars) => defaultResponseLimit(documents, chars)),
       })
     if (this.template) {
       const instruction = request.instruction ?? this.options.instruction

@@ -36,7 +36,7 @@ async function limit(): Promise<{ pairsPerSecond: number; batchSize: number }> {
   const tokenizer = await loadTokenizer(modelDir)
   const { items } = await encodeEncoderPairs(
     { query, documents },
-    tokenizer.encode,
+    tokenizer,
     pairLayoutOf(tokenizer.tokenizerJson),
     maxLength,
     {

@@ -158,8 +158,8 @@ export class ModelEngine {
     const pairLayout = family.kind === 'encoder' ? pairLayoutOf(tokenizer.tokenizerJson) : undefined
     const encode = (request: RerankRequest) =>
       family.kind === 'encoder'
-        ? encodeEncoderPairs(request, tokenizer.encode, pairLayout!, maxLength, defaults)
-        : encodeDecoderPrompts(request, tokenizer.encode, family.template, maxLength, defaults)
+        ? encodeEncoderPairs(request, tokenizer, pairLayout!, maxLength, defaults)
+        : encodeDecoderPrompts(request, tokenizer, family.template, maxLength, defaults)
     const stats = new EngineStats()
     const scheduler = new BatchScheduler<PairItem>({
       maxBatchTokens: options.maxBatchTokens ?? 4096,

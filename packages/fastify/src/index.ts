@@ -2,6 +2,7 @@ import { type Logger, RerankError } from '@rerank-kit/protocol'
 import {
   createRerankHandler,
   defaultMaxBodyBytes,
+  precheckNodeRequest,
   type RerankHandlerOptions,
   rerankRoutePaths,
   toPlainRequest,
@@ -71,6 +72,20 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
       (error: unknown) => reply.send(error),
     )
   }
+  // The handler's header-only checks (key, method, declared size) before Fastify reads the body: onRequest
+  // runs before content-type parsing. A refused request is answered here and its connection closed, its body
+  // unread. Fastify leaves `Expect: 100-continue` and the connection count to node:http.
+  instance.addHook('onRequest', (request, reply, done) => {
+    const refused = precheckNodeRequest(handler, request.raw, reply.raw, {
+      path: request.url.slice(instance.prefix.length),
+      logger: fromPino(request.log),
+      // request.ip: the client as the app's trustProxy setting sees it (failed keys are counted per address).
+      remoteAddress: request.ip,
+    })
+    if (!refused) return done()
+    const text = typeof refused.body === 'string' ? refused.body : JSON.stringify(refused.body)
+    reply.code(refused.status).headers(refused.headers).send(text)
+  })
   // Fastify rejects some bodies before our route runs; answer them with the same words as other servers.
   const sameWords: Record<string, () => RerankError> = {
     FST_ERR_CTP_BODY_TOO_LARGE: () =>
@@ -82,8 +97,10 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
     const code = (error as { code?: string }).code
     serve(request, reply, code && Object.hasOwn(sameWords, code) ? sameWords[code]!() : error)
   })
-  for (const url of rerankRoutePaths.post) instance.post(url, (request, reply) => serve(request, reply))
-  for (const url of rerankRoutePaths.get) instance.get(url, (request, reply) => serve(request, reply))
+  // Every method, so that the handler answers a wrong one 405 (with Allow) like on every other server.
+  for (const url of [...rerankRoutePaths.post, ...rerankRoutePaths.get]) {
+    instance.all(url, (request, reply) => serve(request, reply))
+  }
   if (options.closeReranker) {
     instance.addHook('onClose', async () => {
       await (options.reranker as { close?: () => Promise<void> }).close?.()

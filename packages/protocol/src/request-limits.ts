@@ -5,8 +5,9 @@ import type { RerankRequest } from './rerank-request'
 /** Per-request size limits a server (or an engine) enforces on top of the format rules. */
 export interface RerankRequestLimits {
   maxDocuments?: number
-  /** In characters (UTF-16 code units), before tokenization. */
+  /** In characters (UTF-16 code units), before tokenization. Also bounds a decoder's `instruction`. */
   maxQueryLength?: number
+  /** In characters, of the text that is ranked (documentText: `rank_fields` joined for objects). */
   maxDocumentLength?: number
 }
 
@@ -28,6 +29,15 @@ export function checkRequestLimits(request: RerankRequest, limits: RerankRequest
       'payload_too_large',
       `The query has ${request.query.length} characters, the limit is ${maxQueryLength}`,
       { param: 'query' },
+    )
+  }
+  // A decoder's instruction is tokenized with the query, and as long a text can come in it.
+  const instruction = request.instruction?.length ?? 0
+  if (maxQueryLength !== undefined && instruction > maxQueryLength) {
+    throw new RerankError(
+      'payload_too_large',
+      `The instruction has ${instruction} characters, the limit is ${maxQueryLength} (the query's)`,
+      { param: 'instruction' },
     )
   }
   if (maxDocumentLength !== undefined) {

@@ -5,6 +5,12 @@ import type { HealthCheck } from './health-checks'
 export interface RouterDeployment {
   /** Unique id; default `${modelName}#${index in its group}`. Shown in stats and logs: no secrets in it. */
   id?: string
+  /**
+   * The key of its counters and cooldown in the shared state (default: the id). Routers sharing a Redis share
+   * the state of deployments with the same key, so it must name the backend, not a position in one config:
+   * `routerFromConfig` uses the config's `model_info.id`, else a hash of group, api_base, format and model.
+   */
+  stateKey?: string
   /** The group: requests whose `model` is this name are routed among the group's deployments. */
   modelName: string
   reranker: Reranker
@@ -37,10 +43,14 @@ export class DeploymentRuntime {
   // Kept with the window, so the mean every pick reads costs nothing.
   private latencySum = 0
 
+  readonly stateKey: string
+
   constructor(
     readonly id: string,
     readonly config: RouterDeployment,
-  ) {}
+  ) {
+    this.stateKey = config.stateKey ?? id
+  }
 
   get weight() {
     return this.config.weight ?? 1

@@ -1,6 +1,13 @@
 import { codeFromStatus, RerankError } from '@rerank-kit/protocol'
 import { describe, expect, it } from 'vitest'
-import { countsAgainstDeployment, isCallersFault, isWorthRetrying } from './failure-kinds'
+import {
+  asDeploymentFault,
+  countsAgainstDeployment,
+  isAuthFailure,
+  isCallersFault,
+  isMisdirected,
+  isWorthRetrying,
+} from './failure-kinds'
 
 // How the router reads each failure, as a table: LiteLLM's rules, plus the cases it is easy to get wrong.
 
@@ -49,5 +56,27 @@ describe('failure kinds', () => {
     const wrongShape = new RerankError('upstream_error', 'Invalid response: results.0.relevance_score')
     expect(read(notJson)).toEqual([true, true, false])
     expect(read(wrongShape)).toEqual([true, true, false])
+  })
+
+  it('a redirect, 401, 403, 404 or 407 is misdirected: as the deployment fault, it retries and counts', () => {
+    const statuses = [301, 302, 307, 308, 401, 403, 404, 407, 400, 422, 429, 500]
+    expect(statuses.filter((status) => isMisdirected(upstream(status)))).toEqual([
+      301, 302, 307, 308, 401, 403, 404, 407,
+    ])
+    expect(statuses.filter((status) => isAuthFailure(upstream(status)))).toEqual([401, 403, 407])
+    for (const status of [302, 401, 403, 404]) {
+      const fault = asDeploymentFault(upstream(status), 'rerank#1')
+      expect([fault.code, fault.status, fault.upstreamStatus], String(status)).toEqual([
+        'upstream_error',
+        502,
+        status,
+      ])
+      expect(read(fault), String(status)).toEqual([true, true, false])
+      // Converted once: not misdirected again, and the backend's text is gone.
+      expect(isMisdirected(fault)).toBe(false)
+      expect(fault.message).toBe(
+        `Deployment rerank#1 answered HTTP ${status}: misconfigured (its answer is not passed on)`,
+      )
+    }
   })
 })

@@ -1,12 +1,15 @@
-import type { RerankError } from '@rerank-kit/protocol'
+import { RerankError, systemErrorCode } from '@rerank-kit/protocol'
 
 // How the router reads a failed call, after LiteLLM's rules (see peers-and-pitfalls.md).
 
 // An upstream's error status decides. An answer that came back 2xx but could not be read (a body that is not
 // JSON) carries that 2xx as upstreamStatus; it is still the deployment's failure, so our own code's status
-// (502 for upstream_error) decides instead, as for a body of the wrong shape.
+// (502 for upstream_error) decides instead, as for a body of the wrong shape. So does a misdirected answer the
+// router turned into upstream_error (`asDeploymentFault`): its 401 is the deployment's fault, not the caller's.
 const statusOf = (error: RerankError) =>
-  error.upstreamStatus !== undefined && error.upstreamStatus >= 400 ? error.upstreamStatus : error.status
+  error.code !== 'upstream_error' && error.upstreamStatus !== undefined && error.upstreamStatus >= 400
+    ? error.upstreamStatus
+    : error.status
 
 /** The request itself is at fault: no other deployment or group would answer it differently. */
 export function isCallersFault(error: RerankError): boolean {
@@ -26,4 +29,53 @@ export function countsAgainstDeployment(error: RerankError): boolean {
   if (error.code === 'timeout' || error.code === 'network_error') return true
   const status = statusOf(error)
   return status >= 500 || status === 401 || status === 404 || status === 408 || status === 429
+}
+
+/**
+ * An answer that says the deployment is misconfigured, not that the request is wrong: a redirect (the
+ * api_base moved), 401/403 (its key), 404 (its path or model), 407 (a proxy's credentials). Passed on as is it
+ * would hand the caller the backend's status and text, which can echo the backend's key or URL.
+ */
+export function isMisdirected(error: RerankError): boolean {
+  const status = error.upstreamStatus
+  if (status === undefined || error.code === 'upstream_error') return false
+  return (status >= 300 && status < 400) || [401, 403, 404, 407].includes(status)
+}
+
+/** Auth failures cool the deployment down at once (LiteLLM's rule for 401): its key will not start working. */
+export function isAuthFailure(error: RerankError): boolean {
+  return error.upstreamStatus === 401 || error.upstreamStatus === 403 || error.upstreamStatus === 407
+}
+
+/**
+ * A misdirected answer as the deployment's failure: upstream_error (502 to the caller, retried elsewhere),
+ * a message naming only the deployment and the status. The backend's text and the original error are left out.
+ */
+export function asDeploymentFault(error: RerankError, deploymentId: string): RerankError {
+  return new RerankError(
+    'upstream_error',
+    `Deployment ${deploymentId} answered HTTP ${error.upstreamStatus}: misconfigured (its answer is not passed on)`,
+    {
+      upstreamStatus: error.upstreamStatus!,
+      // The deployment id is the operator's label for it (never its address or key): enough to find the fault.
+      publicMessage: `An upstream reranker failed (deployment ${deploymentId})`,
+    },
+  )
+}
+
+/** What a log line says of a failure beyond its code: the HTTP status, or the system error (ECONNREFUSED...). */
+export function failureDetail(error: RerankError): string {
+  if (error.upstreamStatus !== undefined) return `HTTP ${error.upstreamStatus}`
+  return systemErrorCode(error.cause) ?? ''
+}
+
+/** The same error with another Retry-After (RerankError is immutable); the original stays as its cause. */
+export function withRetryAfter(error: RerankError, retryAfterMs: number): RerankError {
+  return new RerankError(error.code, error.message, {
+    retryable: error.retryable,
+    retryAfterMs,
+    ...(error.param === undefined ? {} : { param: error.param }),
+    ...(error.upstreamStatus === undefined ? {} : { upstreamStatus: error.upstreamStatus }),
+    cause: error,
+  })
 }

@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { systemErrorCode } from '@rerank-kit/protocol'
 import { Redis, type RedisOptions } from 'ioredis'
 import { minuteOf, type RouterStateStore, type SharedDeploymentState, type StateStatus } from './router-state'
 
@@ -185,11 +186,23 @@ export class RedisState implements RouterStateStore {
     )
   }
 
-  /** An error's text for logs, the connection's password taken out should a message ever quote it. */
+  /**
+   * An error's text for logs: the system code (ECONNREFUSED) or Redis's own error code (NOAUTH, WRONGPASS),
+   * else ioredis's message; never the host, port, user or password (ioredis quotes `127.0.0.1:6379` in its
+   * connection errors, and a URL may name an internal host).
+   */
   describe(error: unknown): string {
+    const code = systemErrorCode(error)
     const text = error instanceof Error ? error.message : String(error)
-    const password = this.client.options.password
-    return password ? text.replaceAll(password, '***') : text
+    const replyCode = /^[A-Z]{3,}\b/.exec(text)?.[0]
+    if (code !== undefined) return `redis connection failed (${code})`
+    if (replyCode !== undefined) return `redis refused (${replyCode})`
+    const { host, port, username, password } = this.client.options
+    let safe = text
+    for (const secret of [password, username, port && host ? `${host}:${port}` : undefined, host]) {
+      if (secret) safe = safe.replaceAll(String(secret), '***')
+    }
+    return safe
   }
 
   /**

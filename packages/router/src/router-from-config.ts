@@ -28,9 +28,7 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
   const { settings } = config
   const transport = { ...options, fetch: options.fetch ?? nodeHttpFetch() }
   const deployments: RouterDeployment[] = config.deployments.map((deployment) => {
-    const reranker = deployment.local
-      ? options.local
-      : remoteClient(deployment, settings.timeoutMs, transport)
+    const reranker = deployment.local ? options.local : remoteClient(deployment, settings, transport)
     if (!reranker) {
       throw new RerankError(
         'invalid_request',
@@ -42,6 +40,7 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
     }
     return {
       id: deployment.id,
+      stateKey: deployment.stateKey,
       modelName: deployment.modelName,
       reranker,
       weight: deployment.weight,
@@ -64,6 +63,7 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
     numRetries: settings.numRetries,
     retryDelayMs: settings.retryDelayMs,
     cooldownTimeMs: settings.cooldownTimeMs,
+    maxCooldownTimeMs: settings.maxCooldownTimeMs,
     allowedFails: settings.allowedFails,
     fallbacks: settings.fallbacks,
     fallbackToLocal: settings.fallbackToLocal,
@@ -76,7 +76,10 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
   if (options.logger) routerOptions.logger = options.logger
   if (settings.redisUrl !== undefined) {
     routerOptions.state = new FallbackState({
-      redis: new RedisState({ redis: settings.redisUrl }),
+      redis: new RedisState({
+        redis: settings.redisUrl,
+        ...(settings.redisNamespace === undefined ? {} : { keyPrefix: `${settings.redisNamespace}:` }),
+      }),
       logger: options.logger,
     })
   }
@@ -91,10 +94,11 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
 
 function remoteClient(
   deployment: RouterConfig['deployments'][number],
-  defaultTimeoutMs: number | undefined,
+  settings: RouterConfig['settings'],
   options: RouterFromConfigOptions,
 ): RerankClient {
-  const timeoutMs = deployment.timeoutMs ?? defaultTimeoutMs
+  const timeoutMs = deployment.timeoutMs ?? settings.timeoutMs
+  const { maxResponseBytes } = settings
   return new RerankClient({
     baseUrl: deployment.apiBase!,
     format: deployment.format ?? 'native',
@@ -103,6 +107,7 @@ function remoteClient(
     ...(deployment.model === undefined ? {} : { model: deployment.model }),
     ...(deployment.path === undefined ? {} : { path: deployment.path }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   })

@@ -300,7 +300,12 @@ describe('routerFromConfig with redis_url', () => {
     expect((await router.rerank(request)).model).toBe('local')
     expect((await router.stats()).state).toBe('redis')
     const keys = await inspect.keys('rerank-kit:router:*')
-    expect(keys.filter((key) => /^rerank-kit:router:m#0:\d+:requests$/.test(key))).toHaveLength(1)
+    // Keyed by the deployment's state key (a hash of what it calls), not by its position (m#0).
+    const stateKey = config.deployments[0]!.stateKey
+    expect(stateKey).toMatch(/^m:[0-9a-f]{16}$/)
+    expect(
+      keys.filter((key) => key.startsWith(`rerank-kit:router:${stateKey}:`) && key.endsWith(':requests')),
+    ).toHaveLength(1)
     expect(await clients()).toBe(before + 1)
     await router.close()
     await eventually(async () => (await clients()) === before, 'the connection closed', 5_000)

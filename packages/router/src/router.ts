@@ -11,10 +11,22 @@ import {
   type RerankResponse,
   silentLogger,
 } from '@rerank-kit/protocol'
+import { checkAnswer } from './answer-check'
 import { DeploymentRuntime, type RouterDeployment } from './deployment-runtime'
 import type { DeploymentSnapshot, StrategyName } from './deployment-snapshot'
-import { countsAgainstDeployment, isCallersFault, isWorthRetrying } from './failure-kinds'
+import {
+  asDeploymentFault,
+  countsAgainstDeployment,
+  failureDetail,
+  isAuthFailure,
+  isCallersFault,
+  isMisdirected,
+  isWorthRetrying,
+  withRetryAfter,
+} from './failure-kinds'
 import { HealthChecker, rerankHealthCheck } from './health-checks'
+import { LocalFallbackStats } from './local-fallback-stats'
+import { LogThrottle } from './log-throttle'
 import { MemoryState } from './memory-state'
 import type { RouterStateStore } from './router-state'
 import { strategyByName } from './strategies'
@@ -28,6 +40,11 @@ export interface RouterOptions {
   retryDelayMs?: number
   /** How long a failing deployment is left alone (default 5 s); a Retry-After from a 429 lengthens it. */
   cooldownTimeMs?: number
+  /**
+   * The longest cooldown a backend's Retry-After may ask for (default 300 s): a backend answering
+   * `Retry-After: 86400` would otherwise take itself out for a day, for every instance sharing the state.
+   */
+  maxCooldownTimeMs?: number
   /** Failures in a minute before a cooldown (default 3); a failure rate above 50% also cools down. */
   allowedFails?: number
   /** Group -> groups to try, in order, once the group's retries are exhausted. */
@@ -44,6 +61,11 @@ export interface RouterOptions {
   healthCheckIntervalMs?: number
   state?: RouterStateStore
   logger?: Logger
+  /**
+   * Identical warnings (a dead backend fails every attempt the same way) are logged once, then as one line
+   * with a count every this many ms (default 10 s).
+   */
+  repeatedLogIntervalMs?: number
   /** Injectable for tests. */
   random?: () => number
   now?: () => number
@@ -51,6 +73,8 @@ export interface RouterOptions {
 
 /** Failure rate in a minute above which a deployment cools down even under `allowedFails`, given this many calls. */
 const failureRateFloor = 5
+
+const routerDefaults = { maxCooldownTimeMs: 300_000, repeatedLogIntervalMs: 10_000 } as const
 
 /**
  * A Reranker that routes each call to one deployment of the group its `model` names, with LiteLLM's
@@ -66,6 +90,8 @@ export class Router implements Reranker {
   private readonly now: () => number
   private readonly strategy
   private readonly healthChecker: HealthChecker | undefined
+  private readonly throttle: LogThrottle
+  private readonly localStats = new LocalFallbackStats()
 
   constructor(private readonly options: RouterOptions) {
     if (options.deployments.length === 0 && !options.local) {
@@ -79,9 +105,17 @@ export class Router implements Reranker {
       members.push(new DeploymentRuntime(id, deployment))
       this.groups.set(deployment.modelName, members)
     }
-    const ids = [...this.groups.values()].flat().map((deployment) => deployment.id)
+    const all = [...this.groups.values()].flat()
+    const ids = all.map((deployment) => deployment.id)
     if (new Set(ids).size !== ids.length) {
       throw new RerankError('invalid_request', 'Deployment ids must be unique', { param: 'deployments' })
+    }
+    // Two deployments on one key would share counters and cooldowns: one failing would cool the other down.
+    const stateKeys = all.map((deployment) => deployment.stateKey)
+    if (new Set(stateKeys).size !== stateKeys.length) {
+      throw new RerankError('invalid_request', 'Deployment state keys must be unique', {
+        param: 'deployments',
+      })
     }
     for (const [group, targets] of Object.entries(options.fallbacks ?? {})) {
       for (const target of [group, ...targets]) {
@@ -95,6 +129,10 @@ export class Router implements Reranker {
     this.strategy = strategyByName(options.routingStrategy ?? 'simple-shuffle')
     this.state = options.state ?? new MemoryState()
     this.logger = options.logger ?? silentLogger
+    this.throttle = new LogThrottle(
+      this.logger,
+      options.repeatedLogIntervalMs ?? routerDefaults.repeatedLogIntervalMs,
+    )
     this.random = options.random ?? Math.random
     this.now = options.now ?? Date.now
     this.healthChecker = this.startHealthChecks()
@@ -118,8 +156,9 @@ export class Router implements Reranker {
         lastError = fromUnknown(thrown)
         if (isCallersFault(lastError)) throw lastError
         // Which deployments failed and how, for the operator: the caller's error names none of them (a
-        // client of the HTTP server should not learn the backends' names).
-        this.logger.warn('router group failed', {
+        // client of the HTTP server should not learn the backends' names). A dead backend fails every
+        // request alike: the identical lines are counted, not repeated.
+        this.throttle.log('warn', 'router group failed', {
           group: name,
           code: lastError.code,
           tried: failures.length > 0 ? failures.join(', ') : 'none available',
@@ -127,7 +166,7 @@ export class Router implements Reranker {
       }
     }
     if (this.options.local && (this.options.fallbackToLocal || group === undefined)) {
-      return this.options.local.rerank(forwarded, options)
+      return this.localStats.track(() => this.options.local!.rerank(forwarded, options))
     }
     throw lastError ?? new RerankError('internal', 'No group to route to')
   }
@@ -176,12 +215,13 @@ export class Router implements Reranker {
         return await this.call(deployment, trial, request, signal)
       } catch (thrown) {
         lastError = fromUnknown(thrown)
-        const status = lastError.upstreamStatus === undefined ? '' : ` (HTTP ${lastError.upstreamStatus})`
-        failures.push(`${deployment.id}: ${lastError.code}${status}`)
+        // The status, or the system error's code (ECONNREFUSED...): "network_error" alone hides the cause.
+        const detail = failureDetail(lastError)
+        failures.push(`${deployment.id}: ${lastError.code}${detail ? ` (${detail})` : ''}`)
         // The deployment's error would mislead a caller who aborted: it is an abort whatever failed meanwhile.
         if (signal?.aborted) throw abortedError()
         if (!isWorthRetrying(lastError)) throw lastError
-        this.logger.debug('retrying on another deployment', {
+        this.throttle.log('debug', 'retrying on another deployment', {
           group,
           failed: deployment.id,
           code: lastError.code,
@@ -206,7 +246,7 @@ export class Router implements Reranker {
     const untried = members.filter((deployment) => !tried.has(deployment.id))
     if (untried.length === 0 && lastError) throw lastError
     const shared = await this.state.read(
-      untried.map((deployment) => deployment.id),
+      untried.map((deployment) => deployment.stateKey),
       now,
     )
     const reasons: string[] = []
@@ -219,7 +259,7 @@ export class Router implements Reranker {
     const eligible: DeploymentSnapshot[] = []
     for (const deployment of untried) {
       const { rpm, tpm } = deployment.config
-      const state = shared.get(deployment.id) ?? { rpmUsed: 0, tpmUsed: 0 }
+      const state = shared.get(deployment.stateKey) ?? { rpmUsed: 0, tpmUsed: 0 }
       const busy = busyReason(deployment)
       if (state.coolingUntil !== undefined) {
         deployment.halfOpen = true
@@ -272,7 +312,7 @@ export class Router implements Reranker {
       let taken = false
       try {
         // Counted atomically (in Redis, across instances): a race for the last unit of rpm picks again.
-        taken = await this.state.takeRequest(chosen.id, deployment.config.rpm, now)
+        taken = await this.state.takeRequest(deployment.stateKey, deployment.config.rpm, now)
       } finally {
         if (!taken) {
           deployment.inFlight--
@@ -299,25 +339,36 @@ export class Router implements Reranker {
     const started = performance.now()
     try {
       const response = await deployment.config.reranker.rerank(request, signal ? { signal } : {})
+      // A 200 is not yet a success: too few, repeated or invented results fail the attempt like a 502.
+      checkAnswer(response, request, deployment.id)
       const now = this.now()
       deployment.successes++
       deployment.recordLatency(performance.now() - started)
       deployment.halfOpen = false
       await this.bookkeeping(deployment, () =>
         Promise.all([
-          this.state.addTokens(deployment.id, response.usage?.totalTokens ?? estimateTokens(request), now),
-          this.state.recordOutcome(deployment.id, false, now),
-          trial ? this.state.recover(deployment.id, now) : undefined,
+          this.state.addTokens(
+            deployment.stateKey,
+            response.usage?.totalTokens ?? estimateTokens(request),
+            now,
+          ),
+          this.state.recordOutcome(deployment.stateKey, false, now),
+          trial ? this.state.recover(deployment.stateKey, now) : undefined,
         ]),
       )
       return response
     } catch (thrown) {
-      const error = fromUnknown(thrown)
+      const raw = fromUnknown(thrown)
+      // A redirect, 401, 403 or 404 says this deployment is misconfigured: the caller gets a 502 naming it,
+      // never the backend's status and text (which can echo its key or URL), and another deployment is tried.
+      const error = isMisdirected(raw)
+        ? asDeploymentFault(raw, deployment.id)
+        : this.capRetryAfter(raw, deployment.id)
       // A caller's abort says nothing about the deployment: it is neither a failure nor counted as one.
       if (error.code === 'aborted') deployment.aborted++
       else deployment.failures[error.code] = (deployment.failures[error.code] ?? 0) + 1
       if (countsAgainstDeployment(error)) {
-        await this.bookkeeping(deployment, () => this.failed(deployment, error, trial))
+        await this.bookkeeping(deployment, () => this.failed(deployment, error, trial, isAuthFailure(raw)))
       }
       throw error
     } finally {
@@ -341,22 +392,45 @@ export class Router implements Reranker {
     }
   }
 
-  private async failed(deployment: DeploymentRuntime, error: RerankError, trial: boolean) {
+  private async failed(deployment: DeploymentRuntime, error: RerankError, trial: boolean, auth: boolean) {
     const now = this.now()
     const cooldown = this.options.cooldownTimeMs ?? 5_000
-    const minute = await this.state.recordOutcome(deployment.id, true, now)
+    const minute = await this.state.recordOutcome(deployment.stateKey, true, now)
     const rateLimited = (error.upstreamStatus ?? error.status) === 429
     const overRate = minute.requests >= failureRateFloor && minute.failures / minute.requests > 0.5
-    if (trial || rateLimited || minute.failures >= (this.options.allowedFails ?? 3) || overRate) {
-      // A server that said when to come back is believed, if that is later than our own cooldown.
+    if (trial || rateLimited || auth || minute.failures >= (this.options.allowedFails ?? 3) || overRate) {
+      // A server that said when to come back is believed, if that is later than our own cooldown (its
+      // Retry-After was capped at maxCooldownTimeMs by capRetryAfter).
       const until = now + Math.max(cooldown, error.retryAfterMs ?? 0)
-      await this.state.coolDown(deployment.id, until)
-      this.logger.warn('deployment cooling down', {
-        deployment: deployment.id,
-        code: error.code,
-        until: new Date(until).toISOString(),
-      })
+      await this.state.coolDown(deployment.stateKey, until)
+      this.throttle.log(
+        'warn',
+        'deployment cooling down',
+        {
+          deployment: deployment.id,
+          code: error.code,
+          ...(error.upstreamStatus === undefined ? {} : { status: error.upstreamStatus }),
+          until: new Date(until).toISOString(),
+        },
+        ['deployment', 'code', 'status'],
+      )
     }
+  }
+
+  /**
+   * A Retry-After beyond maxCooldownTimeMs cut down to it: the cooldown it sets and the Retry-After a caller
+   * may be handed both stay bounded, and the log says the backend asked for more.
+   */
+  private capRetryAfter(error: RerankError, deploymentId: string): RerankError {
+    const max = this.options.maxCooldownTimeMs ?? routerDefaults.maxCooldownTimeMs
+    if (error.retryAfterMs === undefined || error.retryAfterMs <= max) return error
+    this.throttle.log(
+      'warn',
+      'backend Retry-After capped',
+      { deployment: deploymentId, code: error.code, retryAfterMs: error.retryAfterMs, cappedToMs: max },
+      ['deployment', 'code', 'cappedToMs'],
+    )
+    return withRetryAfter(error, max)
   }
 
   private startHealthChecks(): HealthChecker | undefined {
@@ -389,18 +463,19 @@ export class Router implements Reranker {
       const until =
         now + Math.max(this.options.cooldownTimeMs ?? 5_000, this.options.healthCheckIntervalMs ?? 0)
       deployment.halfOpen = true
-      await this.state.coolDown(deployment.id, until)
-      this.logger.warn('health check failed; deployment cooling down', {
-        deployment: deployment.id,
-        code: error.code,
-        until: new Date(until).toISOString(),
-      })
+      await this.state.coolDown(deployment.stateKey, until)
+      this.throttle.log(
+        'warn',
+        'health check failed; deployment cooling down',
+        { deployment: deployment.id, code: error.code, until: new Date(until).toISOString() },
+        ['deployment', 'code'],
+      )
       return
     }
-    const shared = (await this.state.read([deployment.id], now)).get(deployment.id)
+    const shared = (await this.state.read([deployment.stateKey], now)).get(deployment.stateKey)
     if (shared?.coolingUntil !== undefined) {
       // A passing probe is as good as a half-open trial, and costs no user request.
-      await this.state.recover(deployment.id, now)
+      await this.state.recover(deployment.stateKey, now)
       deployment.halfOpen = false
       this.logger.info('health check passed; deployment back in rotation', { deployment: deployment.id })
     }
@@ -411,14 +486,18 @@ export class Router implements Reranker {
     const now = this.now()
     const all = [...this.groups.values()].flat()
     const shared = await this.state.read(
-      all.map((deployment) => deployment.id),
+      all.map((deployment) => deployment.stateKey),
       now,
     )
     return {
       strategy: this.options.routingStrategy ?? 'simple-shuffle',
       ...this.state.status(),
+      // The in-process model when the router falls back to it: requests it served and how they ended.
+      ...(this.options.local
+        ? { localFallback: { enabled: this.options.fallbackToLocal === true, ...this.localStats.snapshot() } }
+        : {}),
       deployments: all.map((deployment) => {
-        const state = shared.get(deployment.id)
+        const state = shared.get(deployment.stateKey)
         return {
           id: deployment.id,
           group: deployment.config.modelName,
@@ -447,6 +526,7 @@ export class Router implements Reranker {
   /** Stops the health checks (a round in progress finishes), then closes the state store (Redis). */
   async close(): Promise<void> {
     await this.healthChecker?.stop()
+    this.throttle.flush()
     await this.state.close?.()
   }
 }

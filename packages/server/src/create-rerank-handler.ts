@@ -16,12 +16,14 @@ import {
   silentLogger,
 } from '@rerank-kit/protocol'
 import { matchingKeyIndex, presentedKey } from './api-keys'
+import { AuthFailureLimiter } from './auth-failure-limit'
 import { corsHeaders, preflightHeaders } from './cors'
 import { docsPage } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
 import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
 import { headerValue, requestIdOf } from './request-headers'
+import { methodNotAllowed, StatusError } from './status-error'
 
 /** Methods arrive uppercase from every server; other casings (a plain caller's) are compared without case. */
 const isMethod = (given: string, method: string) => given === method || given.toUpperCase() === method
@@ -89,10 +91,25 @@ export const rerankRoutePaths = {
   get: ['/health', '/ready', '/v1/models', '/stats', '/lb/stats', '/metrics', '/openapi.json', '/docs'],
 } as const
 
+/** What a request says before its body: all the header-only checks need. */
+export type RequestHead = Pick<PlainRequest, 'method' | 'path' | 'headers' | 'remoteAddress' | 'logger'>
+
+/** Routes a monitor polls: never counted against a key's request budget. */
+const unmeteredRoutes: ReadonlySet<string> = new Set(['/health', '/ready', '/stats', '/lb/stats', '/metrics'])
+
 export interface RerankHandler {
   (request: PlainRequest): Promise<PlainResponse>
   /** True when a path (query string allowed) is one of this handler's routes under its prefix. */
   handles(path: string): boolean
+  /**
+   * Every check a request's head is enough for (failed-auth limit, key, key budget, route, method, declared
+   * body size, saturation), before a byte of the body is read. Returns the refusal to send (then the body
+   * stays unread and the connection should close after the answer), or undefined: read the body, then call
+   * the handler with a request carrying the same `headers` object, and these checks are not made twice.
+   * `refusal`: one decided outside the handler (the server's connection cap), answered before any other
+   * check, in the route's error format.
+   */
+  precheck(head: RequestHead, refusal?: unknown): PlainResponse | undefined
 }
 
 /**
@@ -102,20 +119,62 @@ export interface RerankHandler {
 export function createRerankHandler(options: RerankHandlerOptions): RerankHandler {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const logger = options.logger ?? silentLogger
-  const publicRoutes = new Set(options.publicRoutes ?? ['/health'])
+  const publicRoutes = new Set(options.publicRoutes ?? ['/health', '/ready'])
   const apiKeys = options.apiKeys ?? []
   // Built now, so bad budgets fail at start rather than on the first request.
   const keyRateLimiter = keyRateLimiterOf(options)
+  const authFailures =
+    options.authFailureLimits && apiKeys.length > 0
+      ? new AuthFailureLimiter(options.authFailureLimits)
+      : undefined
+  // The headers objects of requests whose head passed `precheck`: the handler then skips those checks (the
+  // key budget must not be spent twice). Weak: a request whose body never arrives leaves nothing behind.
+  const admitted = new WeakSet<object>()
   const { reranker } = options
   // Built once: options objects made per request were garbage on every call.
   const limits = options.limits ?? {}
   const bodyLimits = { maxBytes: limits.maxBodyBytes ?? defaultMaxBodyBytes }
 
+  /**
+   * The checks of `precheck`, throwing the refusal. The key is checked on every route but the public ones,
+   * known or not (an unknown path tells nothing to a caller without a key).
+   */
+  function checkHead(head: RequestHead, path: string, rerankFormat: RerankFormat | undefined): void {
+    if (apiKeys.length > 0 && !publicRoutes.has(path)) {
+      authFailures?.check(head.remoteAddress)
+      // Compared once, in constant time, for auth and for the key's rate limit.
+      const keyIndex = matchingKeyIndex(presentedKey(head.headers), apiKeys)
+      if (keyIndex === -1) {
+        authFailures?.recordFailure(head.remoteAddress)
+        // One answer whatever the key: nothing tells a wrong key from a missing one.
+        throw new RerankError('unauthorized', 'A valid API key is required')
+      }
+      if (!unmeteredRoutes.has(path)) keyRateLimiter?.takeFor(keyIndex)
+    }
+    const method = head.method.toUpperCase()
+    if (rerankFormat !== undefined) {
+      if (method !== 'POST') throw methodNotAllowed(method, `${prefix}${path}`, 'POST')
+      const declared = Number(headerValue(head.headers, 'content-length'))
+      if (declared > bodyLimits.maxBytes) {
+        throw new RerankError(
+          'payload_too_large',
+          `Request body is ${declared} bytes, over the limit of ${bodyLimits.maxBytes}`,
+        )
+      }
+      // Refused before the body is read, decoded and validated: under overload, refusals must stay cheap and
+      // immediate, or they take the event loop from the requests already accepted.
+      if (reranker.isSaturated) {
+        throw new RerankError('overloaded', 'The server is saturated, retry later', { retryAfterMs: 1000 })
+      }
+    } else if (known.has(path) && method !== 'GET' && method !== 'HEAD') {
+      throw methodNotAllowed(method, `${prefix}${path}`, 'GET, HEAD')
+    }
+  }
+
   /** A rerank request's body, read and checked: every refusal happens here, before any work is queued. */
   function rerankRequestOf(format: RerankFormat, request: PlainRequest): RerankRequest {
     if (request.bodyError !== undefined) throw request.bodyError
-    // Refused before the body is decoded and validated: under overload, refusals must stay cheap and
-    // immediate, or they take the event loop from the requests already accepted.
+    // Again after the body was read: the reranker may have filled up meanwhile.
     if (reranker.isSaturated) {
       throw new RerankError('overloaded', 'The server is saturated, retry later', { retryAfterMs: 1000 })
     }
@@ -183,7 +242,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   /** What every answer gets: the release of the Node response (see toPlainRequest), metrics, CORS, the
    * request id and timing headers. */
   const finish = (
-    request: PlainRequest,
+    request: RequestHead & Pick<PlainRequest, 'done'>,
     answer: PlainResponse,
     path: string,
     requestId: string,
@@ -200,6 +259,52 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     answer.headers['x-response-time'] = `${duration}ms`
     answer.headers['server-timing'] = `total;dur=${duration}`
     return answer
+  }
+
+  /** The answer to a refused or failed request, in its route family's format. */
+  const failure = (
+    request: RequestHead & Pick<PlainRequest, 'done'>,
+    thrown: unknown,
+    path: string,
+    rerankFormat: RerankFormat | undefined,
+    requestId: string,
+    started: number,
+    callOptions?: CallOptions,
+  ): PlainResponse => {
+    // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
+    const error = callOptions?.deadline?.aborted
+      ? new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
+      : fromUnknown(thrown)
+    if (error.status === 408) {
+      // A client too slow to send its body: its fault, not the server's.
+      ;(request.logger ?? logger).warn('request body not received in time', { requestId, path })
+    } else if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {
+      ;(request.logger ?? logger).error('request failed', {
+        requestId,
+        path,
+        code: error.code,
+        error: String(error.cause ?? error.message),
+      })
+    }
+    const response = errorResponse(error, (rerankFormat ?? nativeFormat).formatError)
+    if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
+    if (error instanceof StatusError) Object.assign(response.headers, error.headers)
+    return finish(request, response, path, requestId, started)
+  }
+
+  const precheck = (head: RequestHead, refusal?: unknown): PlainResponse | undefined => {
+    const path = relative(head.path)
+    // A preflight carries no credentials and no body: the handler answers it.
+    if (options.cors && known.has(path) && isMethod(head.method, 'OPTIONS')) return undefined
+    const rerankFormat = rerankRoutes.get(path)
+    try {
+      if (refusal !== undefined) throw refusal
+      checkHead(head, path, rerankFormat)
+      admitted.add(head.headers)
+      return undefined
+    } catch (thrown) {
+      return failure(head, thrown, path, rerankFormat, requestIdOf(head.headers), performance.now())
+    }
   }
 
   const handle = async (request: PlainRequest): Promise<PlainResponse> => {
@@ -220,14 +325,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     }
     let callOptions: CallOptions | undefined
     try {
-      if (apiKeys.length > 0 && !publicRoutes.has(path)) {
-        // Compared once, in constant time, for auth and for the key's rate limit.
-        const keyIndex = matchingKeyIndex(presentedKey(request.headers), apiKeys)
-        // One answer whatever the key: nothing tells a wrong key from a missing one.
-        if (keyIndex === -1) throw new RerankError('unauthorized', 'A valid API key is required')
-        keyRateLimiter?.takeFor(keyIndex)
-      }
-      if (rerankFormat === undefined || !isMethod(request.method, 'POST')) {
+      if (!admitted.delete(request.headers)) checkHead(request, path, rerankFormat)
+      if (rerankFormat === undefined) {
         return finish(request, await route(request, path), path, requestId, started)
       }
       // The rerank call is awaited here, not in a function of its own: every async layer costs promise jobs
@@ -242,22 +341,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         : rerankFormat.formatResponse({ ...answered, id: answered.id ?? requestId }, parsed)
       return finish(request, json(200, body), path, requestId, started)
     } catch (thrown) {
-      // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
-      const error = callOptions?.deadline?.aborted
-        ? new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
-        : fromUnknown(thrown)
-      if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {
-        ;(request.logger ?? logger).error('request failed', {
-          requestId,
-          path,
-          code: error.code,
-          error: String(error.cause ?? error.message),
-        })
-      }
-      const response = errorResponse(error, (rerankFormat ?? nativeFormat).formatError)
-      if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
-      return finish(request, response, path, requestId, started)
+      return failure(request, thrown, path, rerankFormat, requestId, started, callOptions)
     }
   }
-  return Object.assign(handle, { handles: (path: string) => known.has(relative(path)) })
+  return Object.assign(handle, { handles: (path: string) => known.has(relative(path)), precheck })
 }

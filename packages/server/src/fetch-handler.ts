@@ -1,5 +1,6 @@
 import { RerankError } from '@rerank-kit/protocol'
 import { defaultMaxBodyBytes, type RerankHandler } from './create-rerank-handler'
+import type { PlainResponse } from './handler-types'
 
 /** Reads a fetch body up to `maxBytes`, stopping at once past it. */
 async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
@@ -33,14 +34,28 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
   return body
 }
 
+const toResponse = (request: Request, plain: PlainResponse): Response => {
+  const text = typeof plain.body === 'string' ? plain.body : JSON.stringify(plain.body)
+  return new Response(request.method === 'HEAD' ? null : text, {
+    status: plain.status,
+    headers: plain.headers,
+  })
+}
+
 /**
  * The handler as a fetch-API function (Request -> Response) for Hono, Bun, Deno, Next route handlers and
- * other fetch-based servers. The request's own signal carries the client's disconnect.
+ * other fetch-based servers. The request's own signal carries the client's disconnect. A request its headers
+ * are enough to refuse is answered without reading its body; the server, not this function, owns the
+ * connection (and its `Expect: 100-continue`, connection count and client address).
  */
 export function createFetchHandler(handler: RerankHandler, options: { maxBodyBytes?: number } = {}) {
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
   return async (request: Request): Promise<Response> => {
     const url = new URL(request.url)
+    const path = url.pathname + url.search
+    const headers = Object.fromEntries(request.headers)
+    const refused = handler.precheck({ method: request.method, path, headers })
+    if (refused) return toResponse(request, refused)
     let body: Uint8Array | undefined
     let bodyError: unknown
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -52,16 +67,12 @@ export function createFetchHandler(handler: RerankHandler, options: { maxBodyByt
     }
     const plain = await handler({
       method: request.method,
-      path: url.pathname + url.search,
-      headers: Object.fromEntries(request.headers),
+      path,
+      headers,
       body,
       signal: request.signal,
       ...(bodyError === undefined ? {} : { bodyError }),
     })
-    const text = typeof plain.body === 'string' ? plain.body : JSON.stringify(plain.body)
-    return new Response(request.method === 'HEAD' ? null : text, {
-      status: plain.status,
-      headers: plain.headers,
-    })
+    return toResponse(request, plain)
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger, Reranker, RerankRequestLimits } from '@rerank-kit/protocol'
+import type { AuthFailureLimits } from './auth-failure-limit'
 import type { KeyRateLimits } from './key-rate-limit'
 
 /** A request as every framework can give it: already-parsed JSON, raw bytes, or text. */
@@ -12,6 +13,8 @@ export interface PlainRequest {
   bodyError?: unknown
   /** Fires when the client goes away: queued work for it is dropped. */
   signal?: AbortSignal
+  /** The client's address (the socket's peer): failed API key attempts are counted per address. */
+  remoteAddress?: string
   /** A per-request logger (Fastify's request.log); the handler's logger otherwise. */
   logger?: Logger
   /** Called once the answer is ready, so the adapter can let go of what the request held. */
@@ -43,10 +46,15 @@ export interface RerankHandlerOptions {
   prefix?: string
   /** Accepted keys (`Authorization: Bearer <key>` or `x-api-key`); none means no auth. */
   apiKeys?: readonly string[]
-  /** Routes reachable without a key, relative to the prefix. Default: `/health`. */
+  /** Routes reachable without a key, relative to the prefix. Default: `/health` and `/ready` (they reveal nothing). */
   publicRoutes?: readonly string[]
-  /** Off by default. A request budget per API key (429 + Retry-After past it); public routes are not counted. */
+  /**
+   * Off by default. A request budget per API key (429 + Retry-After past it); public routes and the monitoring
+   * routes (`/health`, `/ready`, `/stats`, `/lb/stats`, `/metrics`) are not counted.
+   */
   keyRateLimits?: KeyRateLimits
+  /** Off by default. Wrong-key attempts allowed per remote address before it gets 429 for the rest of a window. */
+  authFailureLimits?: AuthFailureLimits
   /** Body size (bytes) for raw bodies, plus per-request document and length limits. */
   limits?: RerankRequestLimits & { maxBodyBytes?: number }
   /** A request that takes longer is answered 504 and its queued work dropped. */

@@ -16,7 +16,10 @@ describeHostileInput('node:http', nodeHttpServer, { closesRefusedBodies: true })
 
 // The fetch handler behind the same minimal node:http -> Request bridge as adapters.test.ts. The bridge, not
 // the handler, owns the connection: it leaves it open.
-describeHostileInput('fetch', fetchBridgeServer, { closesRefusedBodies: false })
+describeHostileInput('fetch', fetchBridgeServer, {
+  closesRefusedBodies: false,
+  closesRefusalsBeforeBody: false,
+})
 
 async function listen(options: RerankHandlerOptions, maxBodyBytes?: number) {
   const handler = createRerankHandler(options)

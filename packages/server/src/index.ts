@@ -1,17 +1,31 @@
+export { AuthFailureLimiter, type AuthFailureLimits } from './auth-failure-limit'
+export { BodyBudget } from './body-budget'
+export { ConnectionLimit } from './connection-limit'
 export {
   createRerankHandler,
   defaultMaxBodyBytes,
+  type RequestHead,
   type RerankHandler,
   rerankRoutePaths,
 } from './create-rerank-handler'
 export { createFetchHandler } from './fetch-handler'
 export type { PlainRequest, PlainResponse, RerankHandlerOptions, ServedReranker } from './handler-types'
+export { type InFlightLimitedReranker, type InFlightLimitOptions, limitInFlight } from './in-flight-limit'
 export { KeyRateLimiter, type KeyRateLimits } from './key-rate-limit'
 export {
   createNodeListener,
   type PlainHandler,
+  precheckNodeRequest,
+  type ReadPlainRequestOptions,
   readBody,
   readPlainRequest,
+  serveNodeRequest,
   toPlainRequest,
   writePlainResponse,
 } from './node-http'
+export {
+  createRerankServer,
+  defaultMaxBodyBytesInFlight,
+  defaultMaxConnections,
+  type RerankServerOptions,
+} from './node-server'

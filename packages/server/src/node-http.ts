@@ -1,17 +1,48 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { RerankError } from '@rerank-kit/protocol'
-import { defaultMaxBodyBytes } from './create-rerank-handler'
+import type { BodyBudget } from './body-budget'
+import { defaultMaxBodyBytes, type RequestHead } from './create-rerank-handler'
 import type { PlainRequest, PlainResponse } from './handler-types'
+import { bodyTimedOut } from './status-error'
 
-export type PlainHandler = (request: PlainRequest) => Promise<PlainResponse>
+export type PlainHandler = ((request: PlainRequest) => Promise<PlainResponse>) & {
+  /** The handler's header-only checks (createRerankHandler has them): run before a body is read. */
+  precheck?(head: RequestHead, refusal?: unknown): PlainResponse | undefined
+}
+
+/** A share of a BodyBudget taken for one body, given back once by whoever ends the request. */
+export interface BodyShare {
+  budget: BodyBudget
+  bytes: number
+}
+
+/**
+ * Why a body stopped arriving: node:http's request timeout (it answered 408 itself and closed the socket),
+ * else the client went away.
+ */
+function bodyReadFailure(request: IncomingMessage, error: unknown): RerankError {
+  const socketError = request.socket?.errored as { code?: unknown } | null | undefined
+  if (socketError?.code === 'ERR_HTTP_REQUEST_TIMEOUT') return bodyTimedOut(socketError)
+  return new RerankError('aborted', 'The client closed the connection before sending its body', {
+    cause: error,
+  })
+}
 
 /**
  * Reads a Node request body up to `maxBytes`. Past the limit it stops reading at once (413) instead of
- * buffering whatever a client sends.
+ * buffering whatever a client sends. With a `share`, the body's bytes are taken from its budget first (all the
+ * declared length before reading, else chunk by chunk), and past the budget it stops the same way (503).
+ * `ready` is called once those checks passed, just before reading (to send `100 Continue`).
  */
-export function readBody(request: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+export function readBody(
+  request: IncomingMessage,
+  maxBytes: number,
+  share?: BodyShare,
+  ready?: () => void,
+): Promise<Uint8Array> {
   const declared = Number(request.headers['content-length'])
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  const known = request.headers['content-length'] !== undefined && Number.isFinite(declared)
+  if (known && declared > maxBytes) {
     return Promise.reject(
       new RerankError(
         'payload_too_large',
@@ -19,21 +50,42 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<Ui
       ),
     )
   }
+  if (share && known) {
+    try {
+      share.budget.take(declared)
+      share.bytes += declared
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  ready?.()
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    const stop = (error: RerankError) => {
+      request.removeAllListeners('data')
+      request.pause()
+      reject(error)
+    }
     request.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size > maxBytes) {
-        request.removeAllListeners('data')
-        request.pause()
-        reject(new RerankError('payload_too_large', `Request body is over the limit of ${maxBytes} bytes`))
+        stop(new RerankError('payload_too_large', `Request body is over the limit of ${maxBytes} bytes`))
         return
+      }
+      if (share && !known) {
+        try {
+          share.budget.take(chunk.length)
+          share.bytes += chunk.length
+        } catch (error) {
+          stop(error as RerankError)
+          return
+        }
       }
       chunks.push(chunk)
     })
     request.on('end', () => resolve(Buffer.concat(chunks)))
-    request.on('error', reject)
+    request.on('error', (error) => reject(bodyReadFailure(request, error)))
   })
 }
 
@@ -43,6 +95,8 @@ export interface PlainRequestExtras {
   path?: string
   bodyError?: unknown
   logger?: PlainRequest['logger']
+  /** The client's address when the framework knows better than the socket (Fastify's trusted proxies). */
+  remoteAddress?: string
 }
 
 /**
@@ -58,6 +112,7 @@ class NodePlainRequest implements PlainRequest {
   readonly body: unknown
   readonly bodyError: unknown
   readonly logger: PlainRequest['logger']
+  readonly remoteAddress: string | undefined
   #controller: AbortController | undefined
   // Released once the answer is ready (`done`): under load, a finished request's plain object lingers in
   // promise chains until the engine collects them, and must not keep the response and socket graph with it.
@@ -72,6 +127,7 @@ class NodePlainRequest implements PlainRequest {
     this.body = body
     this.bodyError = extras.bodyError
     this.logger = extras.logger
+    this.remoteAddress = extras.remoteAddress ?? request.socket?.remoteAddress
     this.#live = response
   }
 
@@ -105,22 +161,69 @@ export function toPlainRequest(
   return new NodePlainRequest(request, response, body, extras)
 }
 
+/** The connection of a request whose body is left unread is closed once its answer is sent. */
+function closeAfterAnswer(request: IncomingMessage, response: ServerResponse): void {
+  if (!response.headersSent) response.setHeader('connection', 'close')
+  response.once('finish', () => request.destroy())
+}
+
+/**
+ * The handler's header-only checks on a Node request, before a byte of its body is read. A refusal is
+ * returned for the caller to send (its own way: Koa sets ctx.body), and the connection is closed after it, so
+ * the body is never read. `refusal`: one decided by the server (its connection cap).
+ */
+export function precheckNodeRequest(
+  handler: PlainHandler,
+  request: IncomingMessage,
+  response: ServerResponse,
+  extras: Pick<PlainRequestExtras, 'path' | 'logger' | 'remoteAddress'> & { refusal?: unknown } = {},
+): PlainResponse | undefined {
+  if (!handler.precheck) return undefined
+  const refused = handler.precheck(
+    {
+      method: request.method ?? 'GET',
+      path: extras.path ?? request.url ?? '/',
+      headers: request.headers,
+      remoteAddress: extras.remoteAddress ?? request.socket?.remoteAddress,
+      ...(extras.logger && { logger: extras.logger }),
+    },
+    extras.refusal,
+  )
+  if (refused) closeAfterAnswer(request, response)
+  return refused
+}
+
+export interface ReadPlainRequestOptions {
+  parsedBody?: unknown
+  maxBodyBytes?: number
+  /** The bytes of bodies the server may hold at once (see BodyBudget); none: no cap across requests. */
+  bodyBudget?: BodyBudget
+  /** The client sent `Expect: 100-continue`: send `100 Continue` once the body may be read, and only then. */
+  expectsContinue?: boolean
+}
+
 /**
  * The whole Node translation, once for node:http, Express and Koa: a body the framework already parsed is
- * used as is, else the body is read with the limit; a read failure travels as `bodyError` (answered in the
- * route family's format) and the connection closes after the answer instead of draining the rest.
+ * used as is, else the body is read with the limit (and from the budget); a read failure travels as
+ * `bodyError` (answered in the route family's format) and the connection closes after the answer instead of
+ * draining the rest.
  */
 export async function readPlainRequest(
   request: IncomingMessage,
   response: ServerResponse,
-  options: { parsedBody?: unknown; maxBodyBytes?: number } = {},
+  options: ReadPlainRequestOptions = {},
 ): Promise<PlainRequest> {
   let body = options.parsedBody
   if (body === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
+    const share: BodyShare | undefined = options.bodyBudget && { budget: options.bodyBudget, bytes: 0 }
+    // Given back when the answer is sent or the connection dies, whichever comes first ('close' fires for both).
+    if (share) response.once('close', () => share.budget.give(share.bytes))
+    // Only once the body will be read (its share taken) may the client send it.
+    const ready = options.expectsContinue ? () => response.writeContinue() : undefined
     try {
-      body = await readBody(request, options.maxBodyBytes ?? defaultMaxBodyBytes)
+      body = await readBody(request, options.maxBodyBytes ?? defaultMaxBodyBytes, share, ready)
     } catch (bodyError) {
-      response.once('finish', () => request.destroy())
+      closeAfterAnswer(request, response)
       return toPlainRequest(request, response, undefined, { bodyError })
     }
   }
@@ -135,9 +238,26 @@ export function writePlainResponse(response: ServerResponse, plain: PlainRespons
   response.end(text)
 }
 
-/** A node:http listener for the standalone server (and any app built on node:http). */
-export function createNodeListener(handler: PlainHandler, options: { maxBodyBytes?: number } = {}) {
-  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    writePlainResponse(response, await handler(await readPlainRequest(request, response, options)))
-  }
+/**
+ * One request through node:http: the handler's header-only checks, then (unless refused) the body, then the
+ * handler. `refusal`: the server's own (its connection cap); `expectsContinue`: see ReadPlainRequestOptions.
+ */
+export async function serveNodeRequest(
+  handler: PlainHandler,
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: Omit<ReadPlainRequestOptions, 'parsedBody'> & { refusal?: unknown } = {},
+): Promise<void> {
+  const refused = precheckNodeRequest(handler, request, response, { refusal: options.refusal })
+  if (refused) return writePlainResponse(response, refused)
+  writePlainResponse(response, await handler(await readPlainRequest(request, response, options)))
+}
+
+/** A node:http listener for any app built on node:http (the standalone server: see createRerankServer). */
+export function createNodeListener(
+  handler: PlainHandler,
+  options: Pick<ReadPlainRequestOptions, 'maxBodyBytes' | 'bodyBudget'> = {},
+) {
+  return (request: IncomingMessage, response: ServerResponse): Promise<void> =>
+    serveNodeRequest(handler, request, response, options)
 }

@@ -1,13 +1,15 @@
-import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
-import { createNodeListener, createRerankHandler } from '@rerank-kit/server'
+import type { Logger } from '@rerank-kit/protocol'
+import { createRerankHandler, createRerankServer } from '@rerank-kit/server'
 import type { CliIo } from '../cli-io'
 import type { Command } from '../command'
 import { consoleLogger } from '../console-logger'
+import { isLoopback, urlOfAddress } from '../listen-address'
 import type { ServedBackend } from '../served-backend'
 import { serverTimeouts } from '../server-timeouts'
-import { loadSettings, settingsHelp } from '../settings'
+import { loadSettings, type Settings, settingsHelp } from '../settings'
+import { type StopSignals, watchStopSignals } from '../stop-signals'
 
 /**
  * The standalone server: a LocalReranker (or, with RERANKER_LOAD_BALANCER_ENABLED, a Router) behind the native,
@@ -30,8 +32,8 @@ Serves a reranker over HTTP: POST /rerank (native), /v1/rerank and /v2/rerank (C
 Flags:
 ${settingsHelp()}
 
-Exit codes: 0 stopped by SIGTERM/SIGINT after finishing requests in flight, 1 the model could not load,
-2 a setting or the router config is invalid.`,
+Exit codes: 0 stopped by SIGTERM/SIGINT (after finishing requests in flight; at once while the model loads),
+1 the model could not load, 2 a setting or the router config is invalid.`,
   run: runServe,
 }
 
@@ -39,6 +41,22 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
   // A SettingsError (exit code 2) propagates to runCli.
   const settings = loadSettings(io.env, args, resolve(io.cwd, '.env'))
   const logger = consoleLogger(settings.logLevel, io.stderr)
+  // Before anything slow starts (the router's config, the model's download and load): a stop asked for while
+  // loading must be heard, not ignored until the load ends.
+  const stop = watchStopSignals()
+  try {
+    return await serveUntilStopped(settings, logger, io, stop)
+  } finally {
+    stop.dispose()
+  }
+}
+
+async function serveUntilStopped(
+  settings: Settings,
+  logger: Logger,
+  io: CliIo,
+  stop: StopSignals,
+): Promise<number> {
   const from = (path: string) => resolve(io.cwd, path)
   let backend: ServedBackend
   if (settings.loadBalancerEnabled) {
@@ -56,12 +74,22 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
     reranker,
     apiKeys: settings.apiKeys,
     requestTimeoutMs: settings.requestTimeout,
+    limits: { maxDocumentLength: settings.maxDocumentLength, maxQueryLength: settings.maxQueryLength },
     ...(settings.keyRateLimit !== undefined && {
       keyRateLimits: { requestsPerMinute: settings.keyRateLimit },
     }),
+    ...(settings.authFailureLimit > 0 && {
+      authFailureLimits: { maxFailures: settings.authFailureLimit, windowMs: settings.authFailureWindow },
+    }),
+    publicRoutes: settings.publicRoutes,
     logger,
   })
-  const server = createServer(serverTimeouts(settings), createNodeListener(handler))
+  // Requests are checked from their headers (connection cap, key, route, size) before a body byte is read.
+  const server = createRerankServer(handler, {
+    ...serverTimeouts(settings),
+    maxConnections: settings.maxConnections,
+    maxBodyBytesInFlight: settings.maxBodyBytesInFlight,
+  })
   // Listen at once: /health answers while the model loads, /ready says 503 until it has.
   try {
     await new Promise<void>((done, fail) => {
@@ -72,40 +100,47 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
     await backend.close().catch(() => {})
     throw new Error(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`)
   }
-  const { port } = server.address() as AddressInfo
-  const shown = settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host
-  logger.info(`listening on http://${shown}:${port}`, backend.fields)
+  // The address actually bound (0.0.0.0 is not 127.0.0.1: it is every interface).
+  const { address, port } = server.address() as AddressInfo
+  logger.info(`listening on ${urlOfAddress(address, port)}`, backend.fields)
+  if (settings.apiKeys.length === 0 && !isLoopback(address)) {
+    logger.warn(
+      `no RERANKER_API_KEY: anyone who can reach ${address} port ${port} can use this server (set a key, or --host 127.0.0.1)`,
+    )
+  }
+  let stoppedWhileLoading: string | undefined
   try {
-    await backend.ready()
-    logger.info('ready', { models: reranker.modelNames })
+    stoppedWhileLoading = await Promise.race([backend.ready().then(() => undefined), stop.received])
   } catch (error) {
     logger.error(`could not load the model: ${(error as Error).message}`)
     server.close()
     await backend.close().catch(() => {})
     return 1
   }
+  if (stoppedWhileLoading !== undefined) {
+    logger.info(`${stoppedWhileLoading} while loading the model: stopped without waiting for the load`)
+    server.close()
+    server.closeAllConnections()
+    // LocalReranker cannot abort a load (a download, a session starting): close() would wait for it, however
+    // long it takes. Nothing is answered yet (rerank requests wait for the load), so leaving now loses nothing.
+    process.exit(0)
+  }
+  logger.info('ready', { models: reranker.modelNames })
 
+  const signal = await stop.received
   return new Promise<number>((done) => {
-    const stop = (signal: string) => {
-      process.off('SIGTERM', onTerm)
-      process.off('SIGINT', onInt)
-      // close() stops accepting and waits for open connections. A keep-alive connection whose request was in
-      // flight turns idle only when its answer is sent, and would then hold close() until the client drops it:
-      // idle connections are closed again while stopping, not just once.
-      const dropIdle = setInterval(() => server.closeIdleConnections(), 100)
-      server.close(async () => {
-        clearInterval(dropIdle)
-        await backend.close()
-        logger.info('stopped')
-        done(0)
-      })
-      server.closeIdleConnections()
-      // Said once it is true: the listening socket is closed by now, so a new connection is refused.
-      logger.info(`${signal}: no new connections; finishing requests in flight`)
-    }
-    const onTerm = () => stop('SIGTERM')
-    const onInt = () => stop('SIGINT')
-    process.once('SIGTERM', onTerm)
-    process.once('SIGINT', onInt)
+    // close() stops accepting and waits for open connections. A keep-alive connection whose request was in
+    // flight turns idle only when its answer is sent, and would then hold close() until the client drops it:
+    // idle connections are closed again while stopping, not just once.
+    const dropIdle = setInterval(() => server.closeIdleConnections(), 100)
+    server.close(async () => {
+      clearInterval(dropIdle)
+      await backend.close()
+      logger.info('stopped')
+      done(0)
+    })
+    server.closeIdleConnections()
+    // Said once it is true: the listening socket is closed by now, so a new connection is refused.
+    logger.info(`${signal}: no new connections; finishing requests in flight`)
   })
 }

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { type BoundedRequestInit, responseTooLarge } from '../response-limit'
 
 export interface NodeHttpFetchOptions {
   /** Connections per origin (default 64): more concurrent calls wait for a free one. */
@@ -16,8 +17,10 @@ export interface NodeHttpFetchOptions {
  * nodeHttpFetch() })`. Node 20's built-in fetch spends about 5 times the CPU of node:http per call (measured
  * by benchmarks/src/router-bench.ts: 490 vs 100 µs at 32 concurrent calls); a router or a proxy makes every
  * call through it. It implements what the client uses: method, headers, a string body, signal; the answer is
- * read whole (ok, status, headers.get, text, json, arrayBuffer). Failures look like fetch's: a TypeError
- * "fetch failed" whose cause carries the system code, or the signal's reason on abort.
+ * read whole (ok, status, headers.get, text, json, arrayBuffer), up to `init.maxResponseBytes` (RerankClient
+ * passes its bound: past it the connection is destroyed and the call rejects with the client's error).
+ * Failures look like fetch's: a TypeError "fetch failed" whose cause carries the system code, or the signal's
+ * reason on abort.
  */
 export function nodeHttpFetch(options: NodeHttpFetchOptions = {}): typeof fetch {
   const agentOptions = {
@@ -27,13 +30,14 @@ export function nodeHttpFetch(options: NodeHttpFetchOptions = {}): typeof fetch 
   }
   const http = new HttpAgent(agentOptions)
   const https = new HttpsAgent(agentOptions)
-  const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+  const nodeFetch = (input: string | URL | Request, init: BoundedRequestInit = {}): Promise<Response> => {
     if (typeof input === 'object' && 'method' in input) {
       return Promise.reject(new TypeError('nodeHttpFetch takes a URL, not a Request'))
     }
     const target = targetOf(typeof input === 'string' ? input : input.href)
     const secure = target.secure
     const signal = init.signal ?? undefined
+    const limit = init.maxResponseBytes ?? Number.POSITIVE_INFINITY
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)
       const body = bodyBytes(init.body)
@@ -43,7 +47,24 @@ export function nodeHttpFetch(options: NodeHttpFetchOptions = {}): typeof fetch 
         { ...target.options, method: init.method ?? 'GET', headers, agent: secure ? https : http },
         (incoming) => {
           const chunks: Buffer[] = []
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+          let received = 0
+          // Past the bound nothing more is read: the socket is destroyed (not returned to the pool, which
+          // would have to drain the rest) and the call fails with the RerankClient's error for it.
+          const tooLarge = () => {
+            signal?.removeEventListener('abort', onAbort)
+            incoming.destroy()
+            outgoing.destroy()
+            reject(responseTooLarge(limit))
+          }
+          if (Number(incoming.headers['content-length']) > limit) return tooLarge()
+          incoming.on('data', (chunk: Buffer) => {
+            received += chunk.length
+            if (received > limit) {
+              chunks.length = 0
+              return tooLarge()
+            }
+            chunks.push(chunk)
+          })
           incoming.on('end', () => {
             signal?.removeEventListener('abort', onAbort)
             resolve(bufferedResponse(incoming.statusCode ?? 0, incoming.headers, Buffer.concat(chunks)))
@@ -53,6 +74,7 @@ export function nodeHttpFetch(options: NodeHttpFetchOptions = {}): typeof fetch 
       )
       function fail(error: Error) {
         signal?.removeEventListener('abort', onAbort)
+        // After tooLarge the promise is settled: this reject is a no-op.
         reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }))
       }
       function onAbort() {

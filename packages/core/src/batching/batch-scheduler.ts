@@ -31,6 +31,12 @@ export interface BatchSchedulerOptions<I extends ScheduledItem> {
    * deadline. Unset: no limit in time.
    */
   maxQueueWaitMs?: number
+  /**
+   * While the scheduler idles, the drain rate measured under load loses half its weight every this many ms
+   * (towards the batches' own speed): a rate measured during a burst that starved the main thread is stale once
+   * the burst is over, and kept refusing requests long after. Default 5 s.
+   */
+  idleHalfLifeMs?: number
   /** Batches run at the same time (the number of workers). */
   concurrency: number
   runBatch: (items: I[]) => Promise<Float64Array>
@@ -61,6 +67,9 @@ interface Pending<I> {
 /** Batches measured before the expected wait may refuse work (see expectedWaitMs). */
 const trustedAfterBatches = 3
 
+/** See BatchSchedulerOptions.idleHalfLifeMs. */
+const defaultIdleHalfLifeMs = 5000
+
 /**
  * Dynamic batching across requests. Work items are pairs, not requests, so a 1,000-document request and fifty
  * small ones share batches. A batch is built around the oldest waiting item (so nothing starves) and grown with
@@ -72,11 +81,25 @@ export class BatchScheduler<I extends ScheduledItem> {
   private seq = 0
   private timer: NodeJS.Timeout | undefined
   private idleWaiters: (() => void)[] = []
-  /** Items per millisecond, smoothed: used for the Retry-After hint. */
-  private throughput = 0
-  /** Items per ms actually drained while work was waiting (wall clock between completions, EWMA). */
+  /**
+   * The admission estimate counts tokens, not pairs: a pair of 500 tokens costs fifty of 10. Rates are in
+   * real (unpadded) tokens per ms. `pendingTokens` is the sum of the queued items' lengths.
+   */
+  private pendingTokens = 0
+  /**
+   * Tokens per ms one batch runs at: a running sum and weight, each batch weighed by how full it was. Small
+   * batches run far below the speed of full ones (fixed costs per batch), and a queue long enough to matter
+   * drains in full batches: five 2-pair requests measured alone made a 10,000-pair request look 25 s long.
+   */
+  private throughputSum = 0
+  private throughputWeight = 0
+  /** Tokens per ms actually drained while work was waiting (wall clock between completions, EWMA). */
   private drainPerMs = 0
+  /** Mean tokens per item submitted (EWMA): the estimate for requests not tokenized yet. */
+  private meanItemTokens = 0
   private lastCompletion = 0
+  /** When the scheduler last became idle (nothing queued or running), for the decay of the drain rate. */
+  private idleSince: number | undefined
   /** Batches whose speed has been measured: below `trustedAfterBatches`, no estimate refuses anything. */
   private measuredBatches = 0
   private backlogged = false
@@ -95,8 +118,13 @@ export class BatchScheduler<I extends ScheduledItem> {
   submit(items: I[], signal?: AbortSignal): Promise<Float64Array> {
     if (signal?.aborted) return Promise.reject(new RerankError('aborted', 'The request was aborted'))
     if (items.length === 0) return Promise.resolve(new Float64Array(0))
-    const refused = this.refusal(items.length)
+    const tokens = items.reduce((sum, item) => sum + item.length, 0)
+    const refused = this.refusal(items.length, 0, tokens)
     if (refused) return Promise.reject(refused)
+    this.wake()
+    const mean = tokens / items.length
+    this.meanItemTokens = this.meanItemTokens === 0 ? mean : 0.8 * this.meanItemTokens + 0.2 * mean
+    this.pendingTokens += tokens
     return new Promise<Float64Array>((resolve, reject) => {
       const job: Job<I> = {
         items,
@@ -120,26 +148,37 @@ export class BatchScheduler<I extends ScheduledItem> {
   }
 
   /**
-   * Why `count` more items would be refused now, if they would: more than the queue holds, or more than it has
-   * room for once `reserved` items (announced, not yet submitted) arrive.
+   * Why `count` more items would be refused now, if they would: more than the queue can ever hold (413), more
+   * than it has room for once `reserved` items (announced, not yet submitted) arrive, or more work than it
+   * drains within `maxQueueWaitMs` (503). `tokens` is the items' total length, when known; before tokenizing
+   * it is estimated from the mean item length seen so far.
    */
-  refusal(count: number, reserved = 0): RerankError | undefined {
-    const { maxQueuedItems } = this.options
+  refusal(count: number, reserved = 0, tokens?: number): RerankError | undefined {
+    const { maxQueuedItems, maxQueueWaitMs } = this.options
     if (count > maxQueuedItems) {
       return new RerankError(
         'payload_too_large',
         `The request has ${count} pairs; at most ${maxQueuedItems} fit the queue`,
       )
     }
-    const queued = this.pending.length + reserved + count
-    const { maxQueueWaitMs } = this.options
-    if (
-      queued > maxQueuedItems ||
-      (maxQueueWaitMs !== undefined && this.expectedWaitMs(queued) > maxQueueWaitMs)
-    ) {
+    const ahead = this.pending.length + reserved
+    if (ahead + count > maxQueuedItems) {
       return new RerankError('overloaded', `The queue is full (${this.pending.length} pairs waiting)`, {
         retryAfterMs: this.retryAfterMs(),
       })
+    }
+    // Never refused into an empty queue: the wait is a forecast of the work ahead, and there is none. (A
+    // request that alone would exceed the wait was refused, with "0 pairs waiting", again and again.)
+    if (maxQueueWaitMs === undefined || ahead === 0) return undefined
+    const mean = this.meanItemTokens || 1
+    const work = this.pendingTokens + reserved * mean + (tokens ?? count * mean)
+    const wait = this.expectedWaitMs(work)
+    if (wait > maxQueueWaitMs) {
+      return new RerankError(
+        'overloaded',
+        `The queue is full (${this.pending.length} pairs waiting, about ${Math.ceil(wait / 1000)} s of work)`,
+        { retryAfterMs: this.retryAfterMs() },
+      )
     }
     return undefined
   }
@@ -148,20 +187,41 @@ export class BatchScheduler<I extends ScheduledItem> {
   get saturated(): boolean {
     const { maxQueuedItems, maxQueueWaitMs } = this.options
     if (this.pending.length >= 0.9 * maxQueuedItems) return true
-    return maxQueueWaitMs !== undefined && this.expectedWaitMs(this.pending.length) >= 0.9 * maxQueueWaitMs
+    return maxQueueWaitMs !== undefined && this.expectedWaitMs(this.pendingTokens) >= 0.9 * maxQueueWaitMs
+  }
+
+  /** Tokens per ms a batch runs at (see throughputSum). */
+  private get throughput(): number {
+    return this.throughputWeight > 0 ? this.throughputSum / this.throughputWeight : 0
   }
 
   /**
-   * How long `items` queued items take to drain: at the rate measured while work was waiting, else (nothing
+   * How long `tokens` queued tokens take to drain: at the rate measured while work was waiting, else (nothing
    * measured yet) at the batches' own speed on every worker, the optimistic bound. Zero (unknown) until a few
    * batches have been measured: a batch's time is taken on the main thread, so the first batch of a burst
    * also counts the time the main thread spent reading the rest of the burst, and that one sample refused the
    * burst it was part of, on a slow machine, with the workers idle.
    */
-  private expectedWaitMs(items: number): number {
+  private expectedWaitMs(tokens: number): number {
     if (this.measuredBatches < trustedAfterBatches) return 0
-    const perMs = this.drainPerMs > 0 ? this.drainPerMs : this.throughput * this.options.concurrency
-    return perMs > 0 ? items / perMs : 0
+    const drain = this.drainNow()
+    const perMs = drain > 0 ? drain : this.throughput * this.options.concurrency
+    return perMs > 0 ? tokens / perMs : 0
+  }
+
+  /** The drain rate, decayed towards the batches' own speed for the time the scheduler has been idle. */
+  private drainNow(): number {
+    if (this.idleSince === undefined || this.drainPerMs === 0) return this.drainPerMs
+    const halfLife = this.options.idleHalfLifeMs ?? defaultIdleHalfLifeMs
+    const kept = 0.5 ** ((performance.now() - this.idleSince) / halfLife)
+    return kept * this.drainPerMs + (1 - kept) * this.throughput * this.options.concurrency
+  }
+
+  /** Work arrives: the decay of the idle stretch is kept, and stops. */
+  private wake() {
+    if (this.idleSince === undefined) return
+    this.drainPerMs = this.drainNow()
+    this.idleSince = undefined
   }
 
   /** Resolves once nothing is queued or running. */
@@ -172,13 +232,12 @@ export class BatchScheduler<I extends ScheduledItem> {
 
   /** Come back once the queue has drained (1 s while nothing is measured yet), within [0.1 s, 30 s]. */
   private retryAfterMs(): number {
-    const estimate = this.expectedWaitMs(this.pending.length) || 1000
+    const estimate = this.expectedWaitMs(this.pendingTokens) || 1000
     return Math.min(30_000, Math.max(100, Math.ceil(estimate)))
   }
 
   private abort(job: Job<I>) {
     // Its queued pairs leave before they are computed; pairs already running finish and are discarded.
-    this.pending = this.pending.filter((entry) => entry.job !== job)
     this.fail(job, new RerankError('aborted', 'The request was aborted'))
     this.notifyIdle()
   }
@@ -187,7 +246,11 @@ export class BatchScheduler<I extends ScheduledItem> {
     if (job.settled) return
     job.settled = true
     job.detach?.()
-    this.pending = this.pending.filter((entry) => entry.job !== job)
+    this.pending = this.pending.filter((entry) => {
+      if (entry.job !== job) return true
+      this.pendingTokens -= entry.item.length
+      return false
+    })
     job.reject(error)
   }
 
@@ -201,6 +264,7 @@ export class BatchScheduler<I extends ScheduledItem> {
       if (!full && waited < this.options.maxWaitMs) {
         // Put the batch back and wait a little for more pairs to arrive, never past the oldest one's deadline.
         this.pending.push(...batch)
+        for (const entry of batch) this.pendingTokens += entry.item.length
         this.timer = setTimeout(() => this.pump(), this.options.maxWaitMs - waited)
         return
       }
@@ -273,6 +337,7 @@ export class BatchScheduler<I extends ScheduledItem> {
     let kept = 0
     for (const entry of this.pending) if (!taken.has(entry)) this.pending[kept++] = entry
     this.pending.length = kept
+    for (const entry of batch) this.pendingTokens -= entry.item.length
     return { batch, full }
   }
 
@@ -283,26 +348,35 @@ export class BatchScheduler<I extends ScheduledItem> {
     try {
       const raw = await this.options.runBatch(batch.map((entry) => entry.item))
       const runMs = performance.now() - started
-      const perMs = batch.length / Math.max(runMs, 0.001)
-      this.throughput = this.throughput === 0 ? perMs : 0.8 * this.throughput + 0.2 * perMs
+      const longest = Math.max(...batch.map((entry) => entry.item.length))
+      const realTokens = batch.reduce((sum, entry) => sum + entry.item.length, 0)
+      const { maxBatchSize, maxBatchTokens } = this.options
+      // How full the batch was, by size or by padded tokens: a small batch says little of a full one's speed.
+      const fullness = Math.min(
+        1,
+        Math.max(batch.length / maxBatchSize, (longest * batch.length) / maxBatchTokens),
+      )
+      const kept = 0.8 ** fullness
+      this.throughputSum = kept * this.throughputSum + fullness * (realTokens / Math.max(runMs, 0.001))
+      this.throughputWeight = kept * this.throughputWeight + fullness
       this.measuredBatches++
       // The drain rate counts only stretches where work was waiting: idle time says nothing about speed. It
       // includes what batch run times miss (the main thread's tokenizing and dispatch under load).
       const now = performance.now()
       if (this.backlogged) {
-        const drained = batch.length / Math.max(now - this.lastCompletion, 0.001)
+        const drained = realTokens / Math.max(now - this.lastCompletion, 0.001)
         // The first sample is weighed against the batches' own speed rather than trusted alone: one completion
-        // delayed by a busy main thread is not the rate the queue drains at.
+        // delayed by a busy main thread is not the rate the queue drains at. Small batches weigh less.
         const prior = this.drainPerMs === 0 ? this.throughput * this.options.concurrency : this.drainPerMs
-        this.drainPerMs = 0.8 * prior + 0.2 * drained
+        const weight = 0.2 * fullness
+        this.drainPerMs = (1 - weight) * prior + weight * drained
       }
       this.lastCompletion = now
       this.backlogged = this.pending.length > 0
-      const longest = Math.max(...batch.map((entry) => entry.item.length))
       this.options.onBatch?.({
         size: batch.length,
         paddedTokens: longest * batch.length,
-        realTokens: batch.reduce((sum, entry) => sum + entry.item.length, 0),
+        realTokens,
         jobs: jobs.size,
         queuedMs,
         runMs,
@@ -320,7 +394,11 @@ export class BatchScheduler<I extends ScheduledItem> {
     } catch (error) {
       if (jobs.size > 1) {
         // One request's pairs may have broken the batch: retry each request on its own so only that one fails.
-        for (const entry of batch) if (!entry.job.settled) this.pending.push({ ...entry, isolated: true })
+        for (const entry of batch) {
+          if (entry.job.settled) continue
+          this.pending.push({ ...entry, isolated: true })
+          this.pendingTokens += entry.item.length
+        }
       } else {
         for (const job of jobs) this.fail(job, error)
       }
@@ -333,6 +411,7 @@ export class BatchScheduler<I extends ScheduledItem> {
 
   private notifyIdle() {
     if (this.pending.length > 0 || this.inFlight > 0) return
+    this.idleSince ??= performance.now()
     for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 }

@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as transformers from '@huggingface/transformers'
+import { maxTokenCharsOf } from './bounded-encode'
 
 export interface LoadedTokenizer {
   /** Token ids of a text, without special tokens. */
   encode(text: string): number[]
   padId: number
+  /** Most characters one token covers (sizes the character cut of long texts, see boundedEncode). */
+  maxTokenChars: number
   tokenizerJson: Record<string, unknown>
   tokenizerConfig: Record<string, unknown>
 }
@@ -29,6 +32,7 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
   return {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     padId: (tokenizer as { pad_token_id?: number }).pad_token_id ?? 0,
+    maxTokenChars: maxTokenCharsOf(tokenizerJson),
     tokenizerJson,
     tokenizerConfig,
   }

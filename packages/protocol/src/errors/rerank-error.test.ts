@@ -76,6 +76,15 @@ describe('RerankError', () => {
     )
   })
 
+  it('tells a client a public message built to be safe instead of the generic one, never the message', () => {
+    const error = new RerankError('upstream_error', 'rerank#1 answered 401: key sk-secret rejected', {
+      publicMessage: 'An upstream reranker failed (deployment rerank#1)',
+    })
+    expect(error.publicMessage).toBe('An upstream reranker failed (deployment rerank#1)')
+    expect(error.message).toContain('sk-secret')
+    expect(Object.keys(error)).not.toContain('publicMessage')
+  })
+
   it('recognises errors from another copy of the module, where instanceof fails', async () => {
     vi.resetModules()
     // @ts-expect-error: the query suffix makes Vite load a second, independent instance of the module

@@ -63,6 +63,11 @@ export interface RerankErrorOptions {
   param?: string
   /** The HTTP status an upstream answered with, when this error describes an upstream response. */
   upstreamStatus?: number
+  /**
+   * What a client is told instead of the code's generic text, for a message built to be safe (it names no
+   * address, key or upstream text), e.g. the router's "deployment X failed".
+   */
+  publicMessage?: string
   cause?: unknown
 }
 
@@ -77,6 +82,7 @@ export class RerankError extends Error {
   declare readonly retryAfterMs?: number
   declare readonly param?: string
   declare readonly upstreamStatus?: number
+  readonly #publicMessage: string | undefined
 
   constructor(code: RerankErrorCode, message: string, options: RerankErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -87,12 +93,13 @@ export class RerankError extends Error {
     if (options.retryAfterMs !== undefined) self.retryAfterMs = Math.max(0, Math.ceil(options.retryAfterMs))
     if (options.param !== undefined) self.param = options.param
     if (options.upstreamStatus !== undefined) self.upstreamStatus = options.upstreamStatus
+    this.#publicMessage = options.publicMessage
     Object.defineProperty(this, marker, { value: true })
   }
 
   /** The message safe to send to a client: internal and upstream details never leave the process. */
   get publicMessage(): string {
-    return rerankErrorTable[this.code].publicMessage ?? this.message
+    return this.#publicMessage ?? rerankErrorTable[this.code].publicMessage ?? this.message
   }
 
   /**

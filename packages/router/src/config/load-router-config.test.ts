@@ -88,10 +88,14 @@ general_settings:
   database_url: os.environ/DATABASE_URL
 `
 
+/** A state key derived from the deployment's target: its group, then 16 hex digits of a hash. */
+const hashedKey = (group: string): string => expect.stringMatching(new RegExp(`^${group}:[0-9a-f]{16}$`))
+
 const expectedConfig: RouterConfig = {
   deployments: [
     {
       id: 'rerank-english#0',
+      stateKey: 'cohere-primary',
       modelName: 'rerank-english',
       local: false,
       format: 'cohere',
@@ -105,6 +109,7 @@ const expectedConfig: RouterConfig = {
     },
     {
       id: 'rerank-english#1',
+      stateKey: hashedKey('rerank-english'),
       modelName: 'rerank-english',
       local: false,
       format: 'tei',
@@ -116,6 +121,7 @@ const expectedConfig: RouterConfig = {
     },
     {
       id: 'rerank-multilingual#0',
+      stateKey: hashedKey('rerank-multilingual'),
       modelName: 'rerank-multilingual',
       local: false,
       format: 'jina',
@@ -129,6 +135,7 @@ const expectedConfig: RouterConfig = {
     },
     {
       id: 'rerank-multilingual#1',
+      stateKey: hashedKey('rerank-multilingual'),
       modelName: 'rerank-multilingual',
       local: false,
       format: 'jina',
@@ -140,6 +147,7 @@ const expectedConfig: RouterConfig = {
     },
     {
       id: 'rerank-qwen#0',
+      stateKey: hashedKey('rerank-qwen'),
       modelName: 'rerank-qwen',
       local: false,
       format: 'infinity-classify',
@@ -148,13 +156,21 @@ const expectedConfig: RouterConfig = {
       weight: 1,
       priority: 0,
     },
-    { id: 'rerank-local#0', modelName: 'rerank-local', local: true, weight: 1, priority: 0 },
+    {
+      id: 'rerank-local#0',
+      stateKey: hashedKey('rerank-local'),
+      modelName: 'rerank-local',
+      local: true,
+      weight: 1,
+      priority: 0,
+    },
   ],
   settings: {
     routingStrategy: 'usage-based-routing',
     numRetries: 3,
     retryDelayMs: 500,
     cooldownTimeMs: 30_000,
+    maxCooldownTimeMs: 300_000,
     allowedFails: 2,
     fallbacks: {
       'rerank-english': ['rerank-multilingual', 'rerank-local'],
@@ -295,12 +311,15 @@ describe('parseRouterConfig', () => {
       {},
     )
     expect(config).toStrictEqual({
-      deployments: [{ id: 'a#0', modelName: 'a', local: true, weight: 1, priority: 0 }],
+      deployments: [
+        { id: 'a#0', stateKey: hashedKey('a'), modelName: 'a', local: true, weight: 1, priority: 0 },
+      ],
       settings: {
         routingStrategy: 'simple-shuffle',
         numRetries: 2,
         retryDelayMs: 250,
         cooldownTimeMs: 5_000,
+        maxCooldownTimeMs: 300_000,
         allowedFails: 3,
         fallbacks: {},
         fallbackToLocal: false,
@@ -326,6 +345,7 @@ describe('parseRouterConfig', () => {
     )
     expect(config.deployments[0]).toStrictEqual({
       id: 'primary-reranker#0',
+      stateKey: hashedKey('primary-reranker'),
       modelName: 'primary-reranker',
       local: false,
       format: 'native',
@@ -367,11 +387,58 @@ describe('parseRouterConfig', () => {
     )
     expect(config.deployments[0]).toStrictEqual({
       id: 'a#0',
+      stateKey: hashedKey('a'),
       modelName: 'a',
       local: true,
       model: 'Xenova/bge-reranker-base',
       weight: 1,
       priority: 0,
+    })
+  })
+
+  it('keys shared state by what a deployment calls, not by its position in the config', () => {
+    const entry = (api_base: string, extra: Record<string, unknown> = {}) => ({
+      model_name: 'rerank',
+      litellm_params: { api_base, format: 'tei' },
+      ...extra,
+    })
+    const keys = (list: Record<string, unknown>[], settings?: Record<string, unknown>) =>
+      parseRouterConfig({ model_list: list, router_settings: settings } as never, {}).deployments.map(
+        (deployment) => deployment.stateKey,
+      )
+    const [a, b] = keys([entry('http://a:1'), entry('http://b:1')])
+    // Another config listing the same backends the other way round: same keys for the same backends.
+    expect(keys([entry('http://b:1'), entry('http://a:1')])).toEqual([b, a])
+    expect(a).not.toBe(b)
+    // Another config's first deployment on another backend: not rerank#0's key of the first config.
+    expect(keys([entry('http://c:1')])[0]).not.toBe(a)
+    // Two deployments of one backend (two keys for one endpoint) are still two.
+    expect(keys([entry('http://a:1'), entry('http://a:1')])).toEqual([a, `${a}~1`])
+    // model_info.id names the state; the same id twice is an error.
+    expect(keys([entry('http://a:1', { model_info: { id: 'tei-a' } })])).toEqual(['tei-a'])
+    const duplicate = configError(() =>
+      keys([
+        entry('http://a:1', { model_info: { id: 'x' } }),
+        entry('http://b:1', { model_info: { id: 'x' } }),
+      ]),
+    )
+    expect(duplicate.issues).toEqual([
+      { path: 'model_list[1].model_info.id', message: 'another deployment already has this id' },
+    ])
+  })
+
+  it('reads max_cooldown_time, redis_namespace and max_response_bytes', () => {
+    const config = parseRouterConfig(
+      {
+        ...oneDeployment({}),
+        router_settings: { max_cooldown_time: 60, redis_namespace: 'team-a', max_response_bytes: 1_000_000 },
+      },
+      {},
+    )
+    expect(config.settings).toMatchObject({
+      maxCooldownTimeMs: 60_000,
+      redisNamespace: 'team-a',
+      maxResponseBytes: 1_000_000,
     })
   })
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { ClientFormatName } from '@rerank-kit/client'
 import { agreedValue, isHttpUrl, secondsToMs, withoutUndefined } from './config-values'
 import type { DeploymentConfig } from './router-config'
@@ -31,11 +32,13 @@ export function splitProviderPrefix(model: string): { format?: ClientFormatName;
 /** Deployments in model_list order; ids count within each group (`rerank#0`, `rerank#1`). */
 export function normaliseDeployments(entries: readonly ParsedModelEntry[], issues: ConfigIssues) {
   const groupSizes = new Map<string, number>()
-  return entries.map((entry, index): DeploymentConfig => {
+  const deployments = entries.map((entry, index): DeploymentConfig => {
     const groupIndex = groupSizes.get(entry.model_name) ?? 0
     groupSizes.set(entry.model_name, groupIndex + 1)
     return normaliseDeployment(entry, ['model_list', index], `${entry.model_name}#${groupIndex}`, issues)
   })
+  assignStateKeys(deployments, entries, issues)
+  return deployments
 }
 
 function normaliseDeployment(
@@ -50,6 +53,7 @@ function normaliseDeployment(
   const target = local ? localTarget(params, paramsPath, issues) : remoteTarget(params, paramsPath, issues)
   return withoutUndefined({
     id,
+    stateKey: '',
     modelName: entry.model_name,
     local,
     ...target,
@@ -126,4 +130,41 @@ function deploymentLimits(entry: ParsedModelEntry, path: Path, issues: ConfigIss
     maxParallelRequests: pick('max_parallel_requests'),
     timeoutMs: timeout === undefined ? undefined : secondsToMs(timeout),
   }
+}
+
+/**
+ * Each deployment's key in the shared state: its `model_info.id`, else derived from what it calls, so two
+ * configs on one Redis share a backend's counters only when they name the same backend. Deployments of one
+ * config that call the same backend (several keys for one endpoint) are told apart by their rank among those.
+ */
+function assignStateKeys(
+  deployments: DeploymentConfig[],
+  entries: readonly ParsedModelEntry[],
+  issues: ConfigIssues,
+) {
+  const seen = new Map<string, number>()
+  deployments.forEach((deployment, index) => {
+    const explicit = entries[index]?.model_info?.id ?? undefined
+    let key = explicit ?? derivedStateKey(deployment)
+    const repeats = seen.get(key) ?? 0
+    seen.set(key, repeats + 1)
+    if (repeats > 0) {
+      if (explicit !== undefined) {
+        issues.add(['model_list', index, 'model_info', 'id'], 'another deployment already has this id')
+      } else key = `${key}~${repeats}`
+    }
+    deployment.stateKey = key
+  })
+}
+
+function derivedStateKey(deployment: DeploymentConfig): string {
+  const target = deployment.local
+    ? ['local', deployment.model ?? '']
+    : [deployment.format ?? '', deployment.apiBase ?? '', deployment.path ?? '', deployment.model ?? '']
+  // A hash, not the URL: the key is visible to anyone reading Redis, and an api_base may carry credentials.
+  const hash = createHash('sha256')
+    .update(JSON.stringify([deployment.modelName, ...target]))
+    .digest('hex')
+    .slice(0, 16)
+  return `${deployment.modelName}:${hash}`
 }

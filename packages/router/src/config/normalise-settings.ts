@@ -41,12 +41,18 @@ export function normaliseSettings(
       settings.cooldown_time == null
         ? routerConfigDefaults.cooldownTimeMs
         : secondsToMs(settings.cooldown_time),
+    maxCooldownTimeMs:
+      settings.max_cooldown_time == null
+        ? routerConfigDefaults.maxCooldownTimeMs
+        : secondsToMs(settings.max_cooldown_time),
     allowedFails: settings.allowed_fails ?? routerConfigDefaults.allowedFails,
     fallbacks: normaliseFallbacks(settings.fallbacks ?? [], groups, issues),
     fallbackToLocal: settings.fallback_to_local ?? false,
     healthCheckIntervalMs: optionalMs(settings.health_check_interval),
     healthCheckPath: checkHealthCheckPath(settings.health_check_path, at('health_check_path'), issues),
     redisUrl: checkRedisUrl(settings.redis_url, at('redis_url'), issues),
+    redisNamespace: settings.redis_namespace ?? undefined,
+    maxResponseBytes: settings.max_response_bytes ?? undefined,
     latencyBuffer: latencyBuffer ?? routerConfigDefaults.latencyBuffer,
     timeoutMs: optionalMs(settings.timeout),
   })

@@ -52,6 +52,8 @@ export const litellmParamsSchema = z.object({
 export const modelEntrySchema = z.object({
   model_name: z.string().min(1),
   litellm_params: litellmParamsSchema,
+  /** LiteLLM's place for the deployment's id: here, the key of its shared state (counters, cooldown). */
+  model_info: z.object({ id: z.string().min(1).nullish() }).nullish(),
   ...deploymentLimitsShape,
 })
 
@@ -66,6 +68,8 @@ export const routerSettingsSchema = z.object({
   /** LiteLLM's name for the delay before a retry. */
   retry_after: seconds,
   cooldown_time: seconds,
+  /** The longest cooldown a backend's Retry-After may set (ours; default 300 s). */
+  max_cooldown_time: positiveSeconds,
   allowed_fails: z.int().nonnegative().nullish(),
   /** LiteLLM's shape: a list of single-key maps, `[{ "group-a": ["group-b", "group-c"] }]`. */
   fallbacks: z.array(fallbackMapSchema).nullish(),
@@ -73,6 +77,10 @@ export const routerSettingsSchema = z.object({
   health_check_interval: positiveSeconds,
   health_check_path: z.string().nullish(),
   redis_url: z.string().nullish(),
+  /** Redis keys start with `<namespace>:` (LiteLLM's cache `namespace`); several routers' configs stay apart. */
+  redis_namespace: z.string().min(1).nullish(),
+  /** The most bytes a backend's answer may have (ours); default relative to the request. */
+  max_response_bytes: z.int().positive().nullish(),
   lowest_latency_buffer: z.number().nonnegative().nullish(),
   timeout: positiveSeconds,
 })

@@ -5,6 +5,11 @@ import type { StrategyName } from '../deployment-snapshot'
 export interface DeploymentConfig {
   /** `${modelName}#${index within that group}`: stable across restarts, never contains a secret. */
   id: string
+  /**
+   * The key of its shared state in Redis: `model_info.id` when set, else `${modelName}:` and a hash of
+   * format, api_base, path and model, so another config's `rerank#0` (another backend) never shares it.
+   */
+  stateKey: string
   /** The group (LiteLLM's `model_name`) requests are routed by. */
   modelName: string
   /** The in-process model (`model: local` or `format: local`): no api_base, no format. */
@@ -36,6 +41,8 @@ export interface RouterSettings {
   retryDelayMs: number
   /** How long a failing deployment is skipped (default 5,000 ms, LiteLLM's). */
   cooldownTimeMs: number
+  /** The longest cooldown a backend's Retry-After may set (default 300,000 ms). */
+  maxCooldownTimeMs: number
   /** Failures within a minute before a cooldown (default 3). */
   allowedFails: number
   /** Group -> groups tried in order once the group's retries are exhausted; every name is a configured group. */
@@ -50,6 +57,10 @@ export interface RouterSettings {
   healthCheckPath?: string
   /** Shared cooldowns and rpm/tpm counters across instances. */
   redisUrl?: string
+  /** Prefix of the Redis keys, before `:` (default `rerank-kit:router`). */
+  redisNamespace?: string
+  /** The most bytes a backend's answer may have; the client's default (relative to the request) when unset. */
+  maxResponseBytes?: number
   /** LiteLLM's `lowest_latency_buffer` for latency-based-routing (default 0: always the fastest). */
   latencyBuffer: number
   /** Default per-attempt timeout for deployments that set none. */
@@ -66,6 +77,7 @@ export const routerConfigDefaults = {
   numRetries: 2,
   retryDelayMs: 250,
   cooldownTimeMs: 5_000,
+  maxCooldownTimeMs: 300_000,
   allowedFails: 3,
   latencyBuffer: 0,
   weight: 1,

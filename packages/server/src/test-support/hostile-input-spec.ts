@@ -80,6 +80,11 @@ const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`
 export interface HostileInputOptions {
   /** The server itself closes a connection whose body it refused (node:http, Express and Koa do). */
   closesRefusedBodies: boolean
+  /**
+   * The server closes the connection of a request refused from its headers, before its body (default: true;
+   * the fetch handler answers but the server it runs in owns the connection).
+   */
+  closesRefusalsBeforeBody?: boolean
 }
 
 export function describeHostileInput(name: string, start: StartApp, options: HostileInputOptions) {
@@ -121,6 +126,73 @@ export function describeHostileInput(name: string, start: StartApp, options: Hos
       app = await start({ reranker, apiKeys: [key], limits: { maxBodyBytes, maxDocuments } })
     })
     afterAll(() => app.close())
+
+    it('refuses from the headers alone, before reading a byte of the body: 401, 405, 413', async () => {
+      const calls = reranker.calls.length
+      // Each client sends its headers, then waits for an answer before sending the 5 MiB it announced.
+      const upload = Buffer.alloc(5 * 2 ** 20, 0x20)
+      const refusedBeforeBody = async (head: string[], where: string): Promise<RawAnswer> => {
+        const answer = await rawExchange(
+          app.url,
+          {
+            head: [head[0]!, 'host: localhost', ...head.slice(1)].join('\r\n'),
+            body: upload,
+            holdBodyMs: 1500,
+          },
+          { closeWaitMs: 1000 },
+        )
+        expect(answer.bytesWritten, `${where}: ${answer.raw.slice(0, 120)}`).toBe(0)
+        if (options.closesRefusalsBeforeBody ?? true) expect(answer.closedByServer, where).toBe(true)
+        return answer
+      }
+      const announced = ['content-type: application/json', `content-length: ${upload.length}`]
+      for (const family of families) {
+        for (const auth of [[], ['authorization: Bearer wrong']]) {
+          const answer = await refusedBeforeBody(
+            [`POST /reranker${family.path} HTTP/1.1`, ...auth, ...announced],
+            `${family.path} ${auth}`,
+          )
+          expectFamilyError(family, fromRaw(answer), 401, 'A valid API key is required')
+        }
+        const tooLarge = await refusedBeforeBody(
+          [`POST /reranker${family.path} HTTP/1.1`, `authorization: Bearer ${key}`, ...announced],
+          `${family.path} too large`,
+        )
+        expectFamilyError(
+          family,
+          fromRaw(tooLarge),
+          413,
+          `Request body is ${upload.length} bytes, over the limit of ${maxBodyBytes}`,
+        )
+        const wrongMethod = await refusedBeforeBody(
+          [`PUT /reranker${family.path} HTTP/1.1`, `authorization: Bearer ${key}`, ...announced],
+          `PUT ${family.path}`,
+        )
+        expectFamilyError(
+          family,
+          fromRaw(wrongMethod),
+          405,
+          // The mount point is in the path unless the framework strips it (Express, Fastify).
+          new RegExp(`^Method PUT is not allowed on (/reranker)?${family.path}; use POST$`),
+        )
+        expect(wrongMethod.headers.allow).toBe('POST')
+        const get = await raw('GET', family.path, [])
+        expectFamilyError(family, fromRaw(get), 405, /use POST/)
+        expect(get.headers.allow).toBe('POST')
+      }
+      const postToGet = await raw(
+        'POST',
+        '/health',
+        ['content-type: application/json', 'content-length: 2'],
+        {
+          body: '{}',
+        },
+      )
+      expect(postToGet.status).toBe(405)
+      expect(postToGet.headers.allow).toBe('GET, HEAD')
+      expect(reranker.calls).toHaveLength(calls)
+      expect((await fetch(url('/health'))).status).toBe(200)
+    })
 
     it('refuses a body that never ends (streamed, no length given) with 413 on every POST route', async () => {
       for (const family of families) {
@@ -468,8 +540,9 @@ export function describeHostileInput(name: string, start: StartApp, options: Hos
       })
       const routes: [string, string][] = [
         ...families.map((family): [string, string] => ['POST', family.path]),
+        // Not the public ones (/health, /ready by default).
         ...rerankRoutePaths.get
-          .filter((path) => path !== '/health')
+          .filter((path) => path !== '/health' && path !== '/ready')
           .map((path): [string, string] => ['GET', path]),
       ]
       for (const [method, path] of routes) {

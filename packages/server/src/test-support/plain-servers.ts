@@ -3,17 +3,18 @@ import { Readable } from 'node:stream'
 import { createRerankHandler } from '../create-rerank-handler'
 import { createFetchHandler } from '../fetch-handler'
 import type { RerankHandlerOptions } from '../handler-types'
-import { createNodeListener } from '../node-http'
+import { createRerankServer } from '../node-server'
 import { listening } from './listening'
 
 // The two servers of this package itself, under the /reranker prefix, for the specs that every adapter runs.
 
-/** The node:http listener, as the standalone server uses it. */
+/** The node:http server, as the standalone server uses it. */
 export function nodeHttpServer(options: RerankHandlerOptions) {
+  const maxBodyBytes = options.limits?.maxBodyBytes
   return listening(
-    createServer(
-      createNodeListener(createRerankHandler({ ...options, prefix: '/reranker' }), options.limits),
-    ),
+    createRerankServer(createRerankHandler({ ...options, prefix: '/reranker' }), {
+      ...(maxBodyBytes !== undefined && { maxBodyBytes }),
+    }),
   )
 }
 

@@ -9,12 +9,21 @@ export interface RawRequest {
   /** Leave the head open: the server never sees the end of the headers (`stream` then dribbles into them). */
   unfinished?: boolean
   body?: string | Buffer
+  /**
+   * Send `body` only if nothing was received this many ms after the head: a client that waits for a refusal
+   * before uploading, so `bytesWritten: 0` proves the server answered before reading a byte of the body.
+   */
+  holdBodyMs?: number
+  /** Send `body` only once the server says `100 Continue` (the head should carry `expect: 100-continue`). */
+  bodyOnContinue?: boolean
   /** After the head (and `body`), keep writing this chunk every `everyMs` until the server answers or closes. */
   stream?: { chunk: string | Buffer; everyMs: number }
 }
 
 export interface RawAnswer {
-  /** Status of the first response; undefined when the server closed without answering. */
+  /** Statuses of the interim (1xx) responses before the answer, e.g. [100]. */
+  interim: number[]
+  /** Status of the first final response; undefined when the server closed without answering. */
   status: number | undefined
   /** Lowercase names; a repeated header's values joined with ', '. */
   headers: Record<string, string>
@@ -41,10 +50,24 @@ function decodeChunked(data: Buffer): Buffer {
   return Buffer.concat(parts)
 }
 
-function parseAnswer(data: Buffer): Omit<RawAnswer, 'closedByServer' | 'bytesWritten'> {
-  const raw = data.toString('latin1')
+/** The interim (1xx) responses at the start of what was received, and what follows them. */
+function splitInterim(data: Buffer): { interim: number[]; rest: Buffer } {
+  const interim: number[] = []
+  let rest = data
+  for (;;) {
+    const status = /^HTTP\/1\.[01] (1\d\d) /.exec(rest.subarray(0, 16).toString('latin1'))?.[1]
+    const headEnd = rest.indexOf('\r\n\r\n')
+    if (status === undefined || headEnd === -1) return { interim, rest }
+    interim.push(Number(status))
+    rest = rest.subarray(headEnd + 4)
+  }
+}
+
+function parseAnswer(received: Buffer): Omit<RawAnswer, 'closedByServer' | 'bytesWritten'> {
+  const raw = received.toString('latin1')
+  const { interim, rest: data } = splitInterim(received)
   const headEnd = data.indexOf('\r\n\r\n')
-  if (headEnd === -1) return { status: undefined, headers: {}, body: '', raw }
+  if (headEnd === -1) return { interim, status: undefined, headers: {}, body: '', raw }
   const [statusLine, ...lines] = data.subarray(0, headEnd).toString('latin1').split('\r\n')
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '')?.[1])
   const headers: Record<string, string> = {}
@@ -57,11 +80,18 @@ function parseAnswer(data: Buffer): Omit<RawAnswer, 'closedByServer' | 'bytesWri
   let body = data.subarray(headEnd + 4)
   if (headers['transfer-encoding'] === 'chunked') body = decodeChunked(body)
   else if (headers['content-length'] !== undefined) body = body.subarray(0, Number(headers['content-length']))
-  return { status: Number.isNaN(status) ? undefined : status, headers, body: body.toString('utf8'), raw }
+  return {
+    interim,
+    status: Number.isNaN(status) ? undefined : status,
+    headers,
+    body: body.toString('utf8'),
+    raw,
+  }
 }
 
-/** True once a whole response (head, and the body its length announces) has arrived. */
-function answered(data: Buffer): boolean {
+/** True once a whole final response (head, and the body its length announces) has arrived. */
+function answered(received: Buffer): boolean {
+  const data = splitInterim(received).rest
   const headEnd = data.indexOf('\r\n\r\n')
   if (headEnd === -1) return false
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(data.subarray(0, headEnd).toString('latin1'))?.[1]
@@ -87,6 +117,7 @@ export function rawExchange(
     let bytesWritten = 0
     let streaming: NodeJS.Timeout | undefined
     let waitingForClose: NodeJS.Timeout | undefined
+    let holding: NodeJS.Timeout | undefined
     const giveUp = setTimeout(() => {
       closedByServer = false
       socket.destroy()
@@ -99,12 +130,27 @@ export function rawExchange(
     socket.on('connect', () => {
       socket.write(request.head)
       if (!request.unfinished) socket.write('\r\n\r\n')
-      if (request.body !== undefined) write(request.body)
+      const { body, holdBodyMs, bodyOnContinue } = request
+      if (body !== undefined && holdBodyMs === undefined && !bodyOnContinue) write(body)
+      if (body !== undefined && holdBodyMs !== undefined) {
+        holding = setTimeout(() => {
+          if (received.length === 0) write(body)
+        }, holdBodyMs)
+      }
       const { stream } = request
       if (stream) streaming = setInterval(() => write(stream.chunk), stream.everyMs)
     })
+    let continued = false
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk)
+      if (
+        request.bodyOnContinue &&
+        !continued &&
+        splitInterim(Buffer.concat(received)).interim.includes(100)
+      ) {
+        continued = true
+        if (request.body !== undefined) write(request.body)
+      }
       if (waitingForClose === undefined && answered(Buffer.concat(received))) {
         clearInterval(streaming)
         waitingForClose = setTimeout(() => {
@@ -118,6 +164,7 @@ export function rawExchange(
     socket.on('close', () => {
       clearInterval(streaming)
       clearTimeout(waitingForClose)
+      clearTimeout(holding)
       clearTimeout(giveUp)
       resolve({ ...parseAnswer(Buffer.concat(received)), closedByServer, bytesWritten })
     })
