@@ -111,6 +111,44 @@ describe('one 10 MB document', () => {
     expect(maxGap).toBeLessThan(250)
     expect(peak).toBeLessThan(2 * idle)
   }, 90_000)
+
+  it('without a single space (one 10 MB word, or CJK): /health keeps answering, the scores are those of its start', async () => {
+    // No plain space to cut at: such a text was tokenized whole on the main thread (measured: 1.2 s of
+    // /health silence for 10 MB of letters, 3.4 s for CJK).
+    const { url } = await serve()
+    const texts = {
+      letters: 'abcdefghij0123456789'.repeat(490_000),
+      cjk: '東京は日本の首都です北京大学'.repeat(233_000),
+    }
+    for (const [kind, big] of Object.entries(texts)) {
+      const body = JSON.stringify({ query: 'capital of france', documents: [big, big.slice(0, 20_000)] })
+      expect(Buffer.byteLength(body), kind).toBeGreaterThan(9_700_000)
+      expect(Buffer.byteLength(body), kind).toBeLessThan(10 * 2 ** 20)
+      let polling = true
+      let maxGap = 0
+      let polls = 0
+      const poller = (async () => {
+        let last = performance.now()
+        while (polling) {
+          expect((await call(url, '/health')).status).toBe(200)
+          const now = performance.now()
+          maxGap = Math.max(maxGap, now - last)
+          last = now
+          polls++
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      })()
+      const answer = await call(url, '/rerank', body)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      polling = false
+      await poller
+      expect(answer.status, kind).toBe(200)
+      const [bigScore, startScore] = scoresByIndex(answer)
+      expect(bigScore, kind).toBe(startScore)
+      expect(polls, kind).toBeGreaterThan(3)
+      expect(maxGap, kind).toBeLessThan(250)
+    }
+  }, 90_000)
 })
 
 describe('admission', () => {

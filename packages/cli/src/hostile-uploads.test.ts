@@ -1,20 +1,32 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FakeVendor, startFakeVendor } from '../../client/src/test-support/fake-vendors'
 import { type RawAnswer, rawExchange } from '../../server/src/test-support/raw-http'
+import { eagerUploadFlood } from '../../server/src/test-support/upload-flood'
 import { loadSettings } from './settings'
 import { fixtureModel, killSpawnedClis, spawnCli } from './test-support/spawn-cli'
 
-// `rerank-kit serve` (the fixture model, on loopback) against uploads it must refuse from their headers alone:
-// without the key, over its caps (connections, bytes of bodies being read), with a wrong method, and against a
-// flood of wrong keys. Each client sends its headers and waits for an answer before sending a byte of its
-// body, so an answer that came first proves the body was never read.
+// `rerank-kit serve` (the fixture model, or in load-balancer mode in front of a fake backend, on loopback)
+// against uploads it must refuse from their headers alone: without the key, over its caps (connections, bytes
+// of bodies being read), with a wrong method, and against a flood of wrong keys. Clients that send their
+// headers and wait for an answer before sending a byte of their body prove, when the answer came first, that
+// the body was never read; clients that send everything at once (most do) must get the same answer, not a
+// reset.
 
 const key = 'hostile-uploads-key'
 const tenMiB = 10 * 2 ** 20
 const json = JSON.stringify({ query: 'capital of France', documents: ['Paris is the capital of France.'] })
 
-afterAll(killSpawnedClis)
+let backend: FakeVendor | undefined
+let configDir: string | undefined
+afterAll(async () => {
+  killSpawnedClis()
+  await backend?.close()
+  if (configDir) rmSync(configDir, { recursive: true, force: true })
+})
 
 describe('settings for the caps, the failed-key limit and public routes', () => {
   const none = '/nonexistent/.env'
@@ -48,12 +60,34 @@ describe('settings for the caps, the failed-key limit and public routes', () => 
   })
 })
 
-async function serve(flags: string[]) {
-  const server = spawnCli([
-    'serve',
-    ...['--model-path', fixtureModel, '--host', '127.0.0.1', '--port', '0', '--api-key', key],
-    ...flags,
-  ])
+/** Load-balancer mode: a YAML config with one group, a fake TEI backend (started once). */
+async function loadBalancerEnv(): Promise<Record<string, string>> {
+  backend ??= await startFakeVendor('tei')
+  configDir ??= mkdtempSync(join(tmpdir(), 'rerank-kit-uploads-'))
+  const config = join(configDir, 'router.yaml')
+  writeFileSync(
+    config,
+    [
+      'model_list:',
+      '  - model_name: fake',
+      `    litellm_params: { api_base: "${backend.url}", format: tei }`,
+    ].join('\n'),
+  )
+  return { RERANKER_LOAD_BALANCER_ENABLED: 'true', RERANKER_CONFIG_PATH: config }
+}
+
+type Mode = 'model' | 'load-balancer'
+
+async function serve(flags: string[], mode: Mode = 'model') {
+  const server = spawnCli(
+    [
+      'serve',
+      ...(mode === 'model' ? ['--model-path', fixtureModel] : []),
+      ...['--host', '127.0.0.1', '--port', '0', '--api-key', key],
+      ...flags,
+    ],
+    mode === 'model' ? {} : await loadBalancerEnv(),
+  )
   const url = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!
   await server.waitFor(/ INFO {2}ready /)
   return { url, pid: server.child.pid!, stderr: server.stderr }
@@ -72,60 +106,145 @@ const head = (method: string, path: string, headers: string[]) =>
 const upload = (url: string, path: string, headers: string[], body: Buffer, method = 'POST') =>
   rawExchange(url, { head: head(method, path, headers), body, holdBodyMs: 2000 }, { giveUpMs: 30_000 })
 
-describe('rerank-kit serve: 200 unauthenticated 10 MiB uploads', () => {
-  let server: Awaited<ReturnType<typeof serve>>
-  beforeAll(async () => {
-    // The failed-key limit off: every one of them must be the 401 itself.
-    server = await serve(['--auth-failure-limit', '0'])
-  }, 60_000)
+describe.each<Mode>(['model', 'load-balancer'])(
+  'rerank-kit serve (%s mode): uploads refused from their headers',
+  (mode) => {
+    let server: Awaited<ReturnType<typeof serve>>
+    beforeAll(async () => {
+      // The failed-key limit off: every one of them must be the 401 itself.
+      server = await serve(
+        ['--auth-failure-limit', '0', '--public-routes', '/health,/ready,/docs,/openapi.json'],
+        mode,
+      )
+    }, 60_000)
 
-  it('answers each 401 before reading a byte of its body, and the server barely grows', async () => {
-    // One buffer for all: the test's own memory must not be what is measured.
-    const body = Buffer.alloc(tenMiB, 0x20)
-    const before = rssOf(server.pid)
-    let peak = before
-    const sampler = setInterval(() => {
+    it('answers each 401 before reading a byte of its body, and the server barely grows', async () => {
+      // One buffer for all: the test's own memory must not be what is measured.
+      const body = Buffer.alloc(tenMiB, 0x20)
+      const before = rssOf(server.pid)
+      let peak = before
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssOf(server.pid))
+      }, 10)
+      const send = (auth: string[]) =>
+        rawExchange(
+          server.url,
+          {
+            head: head('POST', '/v1/rerank', [
+              ...auth,
+              'content-type: application/json',
+              `content-length: ${body.length}`,
+            ]),
+            body,
+            holdBodyMs: 3000,
+          },
+          { closeWaitMs: 1000, giveUpMs: 30_000 },
+        )
+      let answers: RawAnswer[]
+      try {
+        answers = await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            send(i % 2 === 0 ? [] : [`authorization: Bearer wrong-${i}`]),
+          ),
+        )
+      } finally {
+        clearInterval(sampler)
+      }
       peak = Math.max(peak, rssOf(server.pid))
-    }, 10)
-    const send = (auth: string[]) =>
-      rawExchange(
-        server.url,
-        {
+      for (const answer of answers) {
+        expect(answer.status, answer.raw.slice(0, 120)).toBe(401)
+        expect(answer.bytesWritten).toBe(0)
+        expect(answer.closedByServer).toBe(true)
+        expect(JSON.parse(answer.body)).toEqual({ message: 'A valid API key is required' })
+      }
+      expect(peak - before, `RSS ${before} -> peak ${peak}`).toBeLessThan(100 * 2 ** 20)
+      // Still serving.
+      const ok = await fetch(`${server.url}/v1/rerank`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: json,
+      })
+      expect(ok.status).toBe(200)
+    }, 60_000)
+
+    it('answers 200 eager 10 MiB uploaders (body sent with the headers) their 401, not a reset; /health meanwhile', async () => {
+      const body = Buffer.alloc(tenMiB, 0x20)
+      const before = rssOf(server.pid)
+      let peak = before
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssOf(server.pid))
+      }, 10)
+      let flood: Awaited<ReturnType<typeof eagerUploadFlood>>
+      try {
+        flood = await eagerUploadFlood(server.url, {
+          count: 200,
+          body,
           head: head('POST', '/v1/rerank', [
-            ...auth,
             'content-type: application/json',
             `content-length: ${body.length}`,
           ]),
-          body,
-          holdBodyMs: 3000,
-        },
-        { closeWaitMs: 1000, giveUpMs: 30_000 },
-      )
-    let answers: RawAnswer[]
-    try {
-      answers = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => send(i % 2 === 0 ? [] : [`authorization: Bearer wrong-${i}`])),
-      )
-    } finally {
-      clearInterval(sampler)
-    }
-    peak = Math.max(peak, rssOf(server.pid))
-    for (const answer of answers) {
-      expect(answer.status, answer.raw.slice(0, 120)).toBe(401)
-      expect(answer.bytesWritten).toBe(0)
-      expect(answer.closedByServer).toBe(true)
-      expect(JSON.parse(answer.body)).toEqual({ message: 'A valid API key is required' })
-    }
-    expect(peak - before, `RSS ${before} -> peak ${peak}`).toBeLessThan(100 * 2 ** 20)
-    // Still serving.
-    const ok = await fetch(`${server.url}/v1/rerank`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: json,
+        })
+      } finally {
+        clearInterval(sampler)
+      }
+      peak = Math.max(peak, rssOf(server.pid))
+      for (const answer of flood.answers) {
+        expect(answer.error, answer.raw.slice(0, 120)).toBeUndefined()
+        expect(answer.status).toBe(401)
+        expect(answer.closedByServer).toBe(true)
+        expect(JSON.parse(answer.body)).toEqual({ message: 'A valid API key is required' })
+      }
+      expect(peak - before, `RSS ${before} -> peak ${peak}`).toBeLessThan(100 * 2 ** 20)
+      expect(flood.health.length).toBeGreaterThan(0)
+      expect(flood.health.map((asked) => asked.status)).toEqual(flood.health.map(() => 200))
+      expect(flood.health[0]!.answeredAtMs).toBeLessThan(flood.durationMs)
+    }, 60_000)
+
+    it('answers Expect: 100-continue only after the key: a wrong key gets 401 and no 100, a right one 100 then 200', async () => {
+      const send = (auth: string) =>
+        rawExchange(server.url, {
+          head: head('POST', '/rerank', [
+            auth,
+            'content-type: application/json',
+            `content-length: ${json.length}`,
+            'expect: 100-continue',
+            'connection: close',
+          ]),
+          body: json,
+          bodyOnContinue: true,
+        })
+      const wrong = await send('authorization: Bearer wrong')
+      expect(wrong.status).toBe(401)
+      expect(wrong.interim).toEqual([])
+      expect(wrong.bytesWritten).toBe(0)
+      const right = await send(`authorization: Bearer ${key}`)
+      expect(right.interim).toEqual([100])
+      expect(right.status).toBe(200)
+      expect(JSON.parse(right.body).results).toHaveLength(1)
     })
-    expect(ok.status).toBe(200)
-  }, 60_000)
-})
+
+    it('answers a wrong method 405 with Allow, and keeps /health, /ready and the chosen routes public', async () => {
+      const get = await fetch(`${server.url}/rerank`, { headers: { authorization: `Bearer ${key}` } })
+      expect(get.status).toBe(405)
+      expect(get.headers.get('allow')).toBe('POST')
+      const put = await upload(
+        server.url,
+        '/v1/rerank',
+        [`authorization: Bearer ${key}`, `content-length: ${tenMiB}`],
+        Buffer.alloc(16),
+        'PUT',
+      )
+      expect(put.status).toBe(405)
+      expect(put.bytesWritten).toBe(0)
+      for (const path of ['/health', '/ready', '/docs', '/openapi.json']) {
+        expect((await fetch(`${server.url}${path}`)).status, path).toBe(200)
+      }
+      for (const path of ['/stats', '/metrics', '/v1/models']) {
+        expect((await fetch(`${server.url}${path}`)).status, path).toBe(401)
+      }
+    })
+  },
+)
 
 describe('rerank-kit serve: checks from the headers, caps and public routes', () => {
   let server: Awaited<ReturnType<typeof serve>>
@@ -135,50 +254,6 @@ describe('rerank-kit serve: checks from the headers, caps and public routes', ()
       ...['--public-routes', '/health,/ready,/docs,/openapi.json', '--auth-failure-limit', '100'],
     ])
   }, 60_000)
-
-  it('answers Expect: 100-continue only after the key: a wrong key gets 401 and no 100, a right one 100 then 200', async () => {
-    const send = (auth: string) =>
-      rawExchange(server.url, {
-        head: head('POST', '/rerank', [
-          auth,
-          'content-type: application/json',
-          `content-length: ${json.length}`,
-          'expect: 100-continue',
-          'connection: close',
-        ]),
-        body: json,
-        bodyOnContinue: true,
-      })
-    const wrong = await send('authorization: Bearer wrong')
-    expect(wrong.status).toBe(401)
-    expect(wrong.interim).toEqual([])
-    expect(wrong.bytesWritten).toBe(0)
-    const right = await send(`authorization: Bearer ${key}`)
-    expect(right.interim).toEqual([100])
-    expect(right.status).toBe(200)
-    expect(JSON.parse(right.body).results).toHaveLength(1)
-  })
-
-  it('answers a wrong method 405 with Allow, and keeps /health, /ready and the chosen routes public', async () => {
-    const get = await fetch(`${server.url}/rerank`, { headers: { authorization: `Bearer ${key}` } })
-    expect(get.status).toBe(405)
-    expect(get.headers.get('allow')).toBe('POST')
-    const put = await upload(
-      server.url,
-      '/v1/rerank',
-      [`authorization: Bearer ${key}`, `content-length: ${tenMiB}`],
-      Buffer.alloc(16),
-      'PUT',
-    )
-    expect(put.status).toBe(405)
-    expect(put.bytesWritten).toBe(0)
-    for (const path of ['/health', '/ready', '/docs', '/openapi.json']) {
-      expect((await fetch(`${server.url}${path}`)).status, path).toBe(200)
-    }
-    for (const path of ['/stats', '/metrics', '/v1/models']) {
-      expect((await fetch(`${server.url}${path}`)).status, path).toBe(401)
-    }
-  })
 
   it('answers 503 + Retry-After past the connection cap, and serves again once below it', async () => {
     const { hostname, port } = new URL(server.url)

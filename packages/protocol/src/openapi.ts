@@ -52,6 +52,8 @@ const errorStatuses: Record<string, string> = {
   '400': 'Invalid request (the body, a field, or the content type)',
   '401': 'Missing or wrong API key',
   '404': 'Unknown model (the message lists the served models)',
+  '405': 'Not POST (the Allow header says so)',
+  '408': 'The body was not received in time',
   '413': 'Body, document count or length over the limits',
   '429': 'Rate limited (Retry-After)',
   '503': 'Overloaded or not ready (Retry-After)',

@@ -2,6 +2,7 @@ import { codeFromStatus, RerankError } from '@rerank-kit/protocol'
 import { describe, expect, it } from 'vitest'
 import {
   asDeploymentFault,
+  asUpstreamTimeout,
   countsAgainstDeployment,
   isAuthFailure,
   isCallersFault,
@@ -40,6 +41,16 @@ describe('failure kinds', () => {
       [413, false, false, true],
       [422, false, false, true],
     ])
+  })
+
+  it("a backend's 408 is an upstream timeout for the caller (504), retried and counted as before", () => {
+    const raw = upstream(408)
+    expect(raw.code).toBe('request_timeout')
+    const read408 = asUpstreamTimeout(raw)
+    expect(read408).toMatchObject({ code: 'timeout', status: 504, upstreamStatus: 408, retryable: true })
+    expect(read(read408)).toEqual([true, true, false])
+    const other = upstream(503)
+    expect(asUpstreamTimeout(other)).toBe(other)
   })
 
   it('no answer at all (timeout, no connection) retries and counts; the caller aborting does neither', () => {

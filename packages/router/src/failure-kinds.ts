@@ -63,6 +63,20 @@ export function asDeploymentFault(error: RerankError, deploymentId: string): Rer
   )
 }
 
+/**
+ * A backend's 408 says the router was too slow sending it the request: for the router's caller that is an
+ * upstream timeout (504 `timeout`), not a 408 of their own. It is read, counted (`failures.timeout`) and
+ * retried as before 408 had a code of its own; the backend's status stays in `upstreamStatus`.
+ */
+export function asUpstreamTimeout(error: RerankError): RerankError {
+  if (error.code !== 'request_timeout') return error
+  return new RerankError('timeout', error.message, {
+    ...(error.upstreamStatus === undefined ? {} : { upstreamStatus: error.upstreamStatus }),
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    cause: error,
+  })
+}
+
 /** What a log line says of a failure beyond its code: the HTTP status, or the system error (ECONNREFUSED...). */
 export function failureDetail(error: RerankError): string {
   if (error.upstreamStatus !== undefined) return `HTTP ${error.upstreamStatus}`

@@ -118,6 +118,27 @@ describe('Router: retries', () => {
     expect(c.calls).toHaveLength(0)
   })
 
+  it("retries a backend's 408 elsewhere, counts it as a timeout, and answers a caller 504 when all time out", async () => {
+    const a = scripted('a', [upstream(408), upstream(408)])
+    const b = scripted('b')
+    const { router: r } = router(
+      [
+        { modelName: 'g', reranker: a.reranker, priority: 0 },
+        { modelName: 'g', reranker: b.reranker, priority: 1 },
+      ],
+      { routingStrategy: 'priority-failover' },
+    )
+    expect((await r.rerank(request)).model).toBe('b')
+    expect((await r.stats()).deployments[0]).toMatchObject({ id: 'g#0', failures: { timeout: 1 } })
+    const alone = scripted('alone', [upstream(408)])
+    const { router: single } = router([{ modelName: 'g', reranker: alone.reranker }])
+    await expect(single.rerank(request)).rejects.toMatchObject({
+      code: 'timeout',
+      status: 504,
+      upstreamStatus: 408,
+    })
+  })
+
   it('never retries a client error (other than 408 / 429), nor cools down for it', async () => {
     const a = scripted('a', [upstream(400), upstream(400), upstream(400), upstream(400)])
     const b = scripted('b')

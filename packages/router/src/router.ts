@@ -4,6 +4,7 @@ import {
   documentText,
   fromUnknown,
   type Logger,
+  LogThrottle,
   type RerankCallOptions,
   RerankError,
   type Reranker,
@@ -16,6 +17,7 @@ import { DeploymentRuntime, type RouterDeployment } from './deployment-runtime'
 import type { DeploymentSnapshot, StrategyName } from './deployment-snapshot'
 import {
   asDeploymentFault,
+  asUpstreamTimeout,
   countsAgainstDeployment,
   failureDetail,
   isAuthFailure,
@@ -26,7 +28,6 @@ import {
 } from './failure-kinds'
 import { HealthChecker, rerankHealthCheck } from './health-checks'
 import { LocalFallbackStats } from './local-fallback-stats'
-import { LogThrottle } from './log-throttle'
 import { MemoryState } from './memory-state'
 import type { RouterStateStore } from './router-state'
 import { strategyByName } from './strategies'
@@ -363,7 +364,7 @@ export class Router implements Reranker {
       // never the backend's status and text (which can echo its key or URL), and another deployment is tried.
       const error = isMisdirected(raw)
         ? asDeploymentFault(raw, deployment.id)
-        : this.capRetryAfter(raw, deployment.id)
+        : this.capRetryAfter(asUpstreamTimeout(raw), deployment.id)
       // A caller's abort says nothing about the deployment: it is neither a failure nor counted as one.
       if (error.code === 'aborted') deployment.aborted++
       else deployment.failures[error.code] = (deployment.failures[error.code] ?? 0) + 1

@@ -6,6 +6,7 @@ import {
   fromUnknown,
   isJsonContentType,
   jinaFormat,
+  LogThrottle,
   modelNotFound,
   nativeFormat,
   parseJsonBody,
@@ -23,7 +24,10 @@ import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handle
 import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
 import { headerValue, requestIdOf } from './request-headers'
-import { methodNotAllowed, StatusError } from './status-error'
+
+/** 405: the route exists, not with this method (the answer's Allow header names the right ones). */
+const methodNotAllowed = (method: string, path: string, allowed: string) =>
+  new RerankError('method_not_allowed', `Method ${method} is not allowed on ${path}; use ${allowed}`)
 
 /** Methods arrive uppercase from every server; other casings (a plain caller's) are compared without case. */
 const isMethod = (given: string, method: string) => given === method || given.toUpperCase() === method
@@ -119,6 +123,8 @@ export interface RerankHandler {
 export function createRerankHandler(options: RerankHandlerOptions): RerankHandler {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const logger = options.logger ?? silentLogger
+  // A dead backend fails every request the same way: one `request failed` line, then a count per interval.
+  const failureLog = new LogThrottle(logger, options.repeatedLogIntervalMs ?? 10_000)
   const publicRoutes = new Set(options.publicRoutes ?? ['/health', '/ready'])
   const apiKeys = options.apiKeys ?? []
   // Built now, so bad budgets fail at start rather than on the first request.
@@ -275,20 +281,21 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     const error = callOptions?.deadline?.aborted
       ? new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
       : fromUnknown(thrown)
-    if (error.status === 408) {
+    if (error.code === 'request_timeout') {
       // A client too slow to send its body: its fault, not the server's.
       ;(request.logger ?? logger).warn('request body not received in time', { requestId, path })
     } else if (error.status >= 500 && error.code !== 'overloaded' && error.code !== 'timeout') {
-      ;(request.logger ?? logger).error('request failed', {
-        requestId,
-        path,
-        code: error.code,
-        error: String(error.cause ?? error.message),
-      })
+      failureLog.log(
+        'error',
+        'request failed',
+        { requestId, path, code: error.code, error: String(error.cause ?? error.message) },
+        ['path', 'code', 'error'],
+        request.logger ?? logger,
+      )
     }
     const response = errorResponse(error, (rerankFormat ?? nativeFormat).formatError)
     if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
-    if (error instanceof StatusError) Object.assign(response.headers, error.headers)
+    if (error.code === 'method_not_allowed') response.headers.allow = rerankFormat ? 'POST' : 'GET, HEAD'
     return finish(request, response, path, requestId, started)
   }
 

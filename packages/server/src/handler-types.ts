@@ -62,4 +62,9 @@ export interface RerankHandlerOptions {
   /** Off by default. Allowed origins (`'*'` for any); preflight requests are answered without a key. */
   cors?: { origins: readonly string[] | '*'; maxAgeSeconds?: number }
   logger?: Logger
+  /**
+   * Identical `request failed` lines (same code, path and cause) are logged once, then as one line with a
+   * count per this interval (default 10 000 ms): a dead backend must not cost a line per request.
+   */
+  repeatedLogIntervalMs?: number
 }

@@ -3,7 +3,7 @@ import { RerankError } from '@rerank-kit/protocol'
 import type { BodyBudget } from './body-budget'
 import { defaultMaxBodyBytes, type RequestHead } from './create-rerank-handler'
 import type { PlainRequest, PlainResponse } from './handler-types'
-import { bodyTimedOut } from './status-error'
+import { closeAfterAnswer } from './lingering-close'
 
 export type PlainHandler = ((request: PlainRequest) => Promise<PlainResponse>) & {
   /** The handler's header-only checks (createRerankHandler has them): run before a body is read. */
@@ -22,7 +22,12 @@ export interface BodyShare {
  */
 function bodyReadFailure(request: IncomingMessage, error: unknown): RerankError {
   const socketError = request.socket?.errored as { code?: unknown } | null | undefined
-  if (socketError?.code === 'ERR_HTTP_REQUEST_TIMEOUT') return bodyTimedOut(socketError)
+  if (socketError?.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    // The client's fault: counted as 408 and logged as a warning, never as a server error.
+    return new RerankError('request_timeout', 'The request body was not received in time', {
+      cause: socketError,
+    })
+  }
   return new RerankError('aborted', 'The client closed the connection before sending its body', {
     cause: error,
   })
@@ -161,22 +166,20 @@ export function toPlainRequest(
   return new NodePlainRequest(request, response, body, extras)
 }
 
-/** The connection of a request whose body is left unread is closed once its answer is sent. */
-function closeAfterAnswer(request: IncomingMessage, response: ServerResponse): void {
-  if (!response.headersSent) response.setHeader('connection', 'close')
-  response.once('finish', () => request.destroy())
-}
-
 /**
  * The handler's header-only checks on a Node request, before a byte of its body is read. A refusal is
- * returned for the caller to send (its own way: Koa sets ctx.body), and the connection is closed after it, so
- * the body is never read. `refusal`: one decided by the server (its connection cap).
+ * returned for the caller to send (its own way: Koa sets ctx.body), and the connection is closed after it
+ * (see closeAfterAnswer: what the client sends meanwhile is dropped, at most `maxBodyBytes` of it, never held).
+ * `refusal`: one decided by the server (its connection cap).
  */
 export function precheckNodeRequest(
   handler: PlainHandler,
   request: IncomingMessage,
   response: ServerResponse,
-  extras: Pick<PlainRequestExtras, 'path' | 'logger' | 'remoteAddress'> & { refusal?: unknown } = {},
+  extras: Pick<PlainRequestExtras, 'path' | 'logger' | 'remoteAddress'> & {
+    refusal?: unknown
+    maxBodyBytes?: number
+  } = {},
 ): PlainResponse | undefined {
   if (!handler.precheck) return undefined
   const refused = handler.precheck(
@@ -189,7 +192,7 @@ export function precheckNodeRequest(
     },
     extras.refusal,
   )
-  if (refused) closeAfterAnswer(request, response)
+  if (refused) closeAfterAnswer(request, response, { maxBytes: extras.maxBodyBytes ?? defaultMaxBodyBytes })
   return refused
 }
 
@@ -205,8 +208,8 @@ export interface ReadPlainRequestOptions {
 /**
  * The whole Node translation, once for node:http, Express and Koa: a body the framework already parsed is
  * used as is, else the body is read with the limit (and from the budget); a read failure travels as
- * `bodyError` (answered in the route family's format) and the connection closes after the answer instead of
- * draining the rest.
+ * `bodyError` (answered in the route family's format) and the connection closes after the answer (the rest
+ * dropped for a bounded while, see closeAfterAnswer).
  */
 export async function readPlainRequest(
   request: IncomingMessage,
@@ -220,10 +223,11 @@ export async function readPlainRequest(
     if (share) response.once('close', () => share.budget.give(share.bytes))
     // Only once the body will be read (its share taken) may the client send it.
     const ready = options.expectsContinue ? () => response.writeContinue() : undefined
+    const maxBytes = options.maxBodyBytes ?? defaultMaxBodyBytes
     try {
-      body = await readBody(request, options.maxBodyBytes ?? defaultMaxBodyBytes, share, ready)
+      body = await readBody(request, maxBytes, share, ready)
     } catch (bodyError) {
-      closeAfterAnswer(request, response)
+      closeAfterAnswer(request, response, { maxBytes })
       return toPlainRequest(request, response, undefined, { bodyError })
     }
   }
@@ -248,7 +252,10 @@ export async function serveNodeRequest(
   response: ServerResponse,
   options: Omit<ReadPlainRequestOptions, 'parsedBody'> & { refusal?: unknown } = {},
 ): Promise<void> {
-  const refused = precheckNodeRequest(handler, request, response, { refusal: options.refusal })
+  const refused = precheckNodeRequest(handler, request, response, {
+    refusal: options.refusal,
+    ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
+  })
   if (refused) return writePlainResponse(response, refused)
   writePlainResponse(response, await handler(await readPlainRequest(request, response, options)))
 }

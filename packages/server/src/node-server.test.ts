@@ -7,6 +7,7 @@ import { createRerankServer, type RerankServerOptions } from './node-server'
 import { listening } from './test-support/listening'
 import { OverlapReranker } from './test-support/overlap-reranker'
 import { rawExchange } from './test-support/raw-http'
+import { eagerUploadFlood } from './test-support/upload-flood'
 
 // The standalone server's node:http layer: what it refuses from the headers alone (and so never reads the
 // body of), its caps across requests (connections, bytes of bodies), `Expect: 100-continue`, the failed-key
@@ -63,6 +64,139 @@ describe('Expect: 100-continue', () => {
       expect(right.status).toBe(200)
       expect(right.bytesWritten).toBe(json.length)
       expect(JSON.parse(right.body).results).toEqual([{ index: 0, relevance_score: 1 }])
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+/** Connects without answering a FIN with one: such a client keeps sending after the server ended its side. */
+function stubbornUpload(url: string, requestHead: string, chunk: Buffer, everyMs: number) {
+  const { hostname, port } = new URL(url)
+  const socket = connect({ port: Number(port), host: hostname, allowHalfOpen: true })
+  const started = performance.now()
+  let received = ''
+  let sent = 0
+  socket.on('error', () => {})
+  socket.on('data', (data) => {
+    received += data.toString('latin1')
+  })
+  socket.write(`${requestHead}\r\n\r\n`)
+  socket.write(chunk)
+  sent += chunk.length
+  // everyMs 0: that one chunk only.
+  const writing =
+    everyMs > 0
+      ? setInterval(() => {
+          if (!socket.writable) return
+          sent += chunk.length
+          socket.write(chunk)
+        }, everyMs)
+      : undefined
+  return {
+    socket,
+    closed: new Promise<{ received: string; sent: number; closedAfterMs: number }>((resolve) => {
+      socket.on('close', () => {
+        clearInterval(writing)
+        resolve({ received, sent, closedAfterMs: performance.now() - started })
+      })
+    }),
+  }
+}
+
+describe('refusals to clients that send the body at once (lingering close)', () => {
+  it('200 eager unauthenticated 10 MiB uploads all get their 401, not a reset; nothing held; /health answers meanwhile', async () => {
+    const app = await start()
+    const body = Buffer.alloc(10 * 2 ** 20, 0x20)
+    const before = process.memoryUsage.rss()
+    let peak = before
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss())
+    }, 10)
+    try {
+      const flood = await eagerUploadFlood(app.url, {
+        count: 200,
+        body,
+        head: head('POST', '/v1/rerank', [
+          'content-type: application/json',
+          `content-length: ${body.length}`,
+        ]),
+      })
+      for (const answer of flood.answers) {
+        expect(answer.error, answer.raw.slice(0, 120)).toBeUndefined()
+        expect(answer.status).toBe(401)
+        expect(answer.headers.connection).toBe('close')
+        expect(JSON.parse(answer.body)).toEqual({ message: 'A valid API key is required' })
+        expect(answer.closedByServer).toBe(true)
+      }
+      expect(flood.health.length).toBeGreaterThan(0)
+      expect(flood.health.map((asked) => asked.status)).toEqual(flood.health.map(() => 200))
+      expect(flood.health[0]!.answeredAtMs).toBeLessThan(flood.durationMs)
+      // The test's own 10 MiB buffer and sockets included: the server holds none of the 2 GB.
+      expect(peak - before, `RSS ${before} -> peak ${peak}`).toBeLessThan(100 * 2 ** 20)
+    } finally {
+      clearInterval(sampler)
+      await app.close()
+    }
+  }, 60_000)
+
+  it('drops at most the body limit: a client that keeps sending past it is cut off at once', async () => {
+    const app = await start({ limits: { maxBodyBytes: 1000 } }, { maxBodyBytes: 1000 })
+    try {
+      const cut = await stubbornUpload(
+        app.url,
+        head('POST', '/rerank', [`authorization: Bearer ${key}`, 'content-length: 1000000000']),
+        Buffer.alloc(500, 0x20),
+        10,
+      ).closed
+      expect(cut.received).toMatch(/^HTTP\/1\.1 413 /)
+      expect(cut.closedAfterMs).toBeLessThan(1500)
+      expect(cut.sent).toBeLessThan(100_000)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('lingers at most 2 s for a client that stops sending without closing', async () => {
+    const server = createRerankServer(
+      createRerankHandler({ reranker: new OverlapReranker(), apiKeys: [key] }),
+    )
+    const closedAt: number[] = []
+    server.on('connection', (socket: Socket) => socket.once('close', () => closedAt.push(performance.now())))
+    const app = await listening(server)
+    try {
+      const started = performance.now()
+      const client = stubbornUpload(
+        app.url,
+        head('POST', '/rerank', ['authorization: Bearer wrong', 'content-length: 1000000']),
+        Buffer.from(' '),
+        0,
+      )
+      for (let i = 0; i < 250 && closedAt.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      expect(closedAt[0]! - started).toBeGreaterThan(1800)
+      expect(closedAt[0]! - started).toBeLessThan(4000)
+      client.socket.destroy()
+      expect((await client.closed).received).toMatch(/^HTTP\/1\.1 401 /)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('closes as soon as the client has sent its whole body, or closed its side', async () => {
+    const app = await start()
+    try {
+      const started = performance.now()
+      const whole = await rawExchange(
+        app.url,
+        { head: head('POST', '/rerank', ['content-length: 5000']), body: Buffer.alloc(5000, 0x20) },
+        { closeWaitMs: 5000 },
+      )
+      expect(whole.status).toBe(401)
+      expect(whole.error).toBeUndefined()
+      expect(whole.closedByServer).toBe(true)
+      expect(performance.now() - started).toBeLessThan(1000)
     } finally {
       await app.close()
     }

@@ -103,17 +103,23 @@ describe.each([
       let cuts = 0
       for (const [index, text] of texts.entries()) {
         const whole = tokenizer.encode(text)
-        // The real bound, and a bound of 1 character per token, which cuts far more often and must widen.
-        for (const perToken of [charsPerToken, 1]) {
+        // The real bound, and a bound of 1 character per token, which cuts far more often and must widen;
+        // with the plain space rule and with the tokenizer's own cut rules (punctuation, character classes).
+        for (const [perToken, rules] of [
+          [charsPerToken, undefined],
+          [1, undefined],
+          [1, tokenizer.cutRules],
+        ] as const) {
           for (const needed of [1, 3, 17, 64, 200]) {
             const { ids, cut } = boundedEncode(text, tokenizer.encode, {
               needed,
               direction,
               charsPerToken: perToken,
+              rules,
             })
             const keep = (list: number[]) =>
               direction === 'right' ? list.slice(0, needed) : list.slice(-needed)
-            const where = `text ${index}, needed ${needed}, ${perToken} chars per token`
+            const where = `text ${index}, needed ${needed}, ${perToken} chars per token, ${rules ? 'own' : 'plain'} rules`
             expect(keep(ids), where).toEqual(keep(whole))
             if (cut) {
               cuts++

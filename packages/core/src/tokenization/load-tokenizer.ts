@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as transformers from '@huggingface/transformers'
 import { maxTokenCharsOf } from './bounded-encode'
+import { type CutRules, cutRulesOf } from './cut-rules'
 
 export interface LoadedTokenizer {
   /** Token ids of a text, without special tokens. */
@@ -9,6 +10,8 @@ export interface LoadedTokenizer {
   padId: number
   /** Most characters one token covers (sizes the character cut of long texts, see boundedEncode). */
   maxTokenChars: number
+  /** Where its texts can be cut exactly (see cut-rules.ts). */
+  cutRules: CutRules
   tokenizerJson: Record<string, unknown>
   tokenizerConfig: Record<string, unknown>
 }
@@ -33,6 +36,7 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     padId: (tokenizer as { pad_token_id?: number }).pad_token_id ?? 0,
     maxTokenChars: maxTokenCharsOf(tokenizerJson),
+    cutRules: cutRulesOf(tokenizerJson),
     tokenizerJson,
     tokenizerConfig,
   }

@@ -20,6 +20,7 @@ function counting(tokenizer: TextTokenizer) {
   const counter = { longest: 0 }
   const wrapped: TextTokenizer = {
     maxTokenChars: tokenizer.maxTokenChars,
+    cutRules: tokenizer.cutRules,
     encode: (text) => {
       counter.longest = Math.max(counter.longest, text.length)
       return tokenizer.encode(text)
@@ -101,4 +102,53 @@ describe('encodeDecoderPrompts on cut texts (Qwen-style byte-level BPE fixture)'
     expect(cut.items).toEqual(before.items)
     expect(counter.longest).toBeLessThan(100_000)
   })
+})
+
+describe('texts without a single space (one long "word"), through the pair encoders', () => {
+  const blob = (unit: string, length: number) => unit.repeat(Math.ceil(length / unit.length)).slice(0, length)
+  const documents = [
+    blob('abcdefghij', 200_000),
+    blob('東京は日本の首都です北京大学', 100_000),
+    blob('QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIzNDU2Nzg5Ky8', 150_000),
+    blob('3141592653', 150_000),
+  ]
+
+  it.each(['right', 'left'] as const)(
+    'encoder (WordPiece), %s: the same pairs as from the whole texts',
+    async (direction) => {
+      const tokenizer = await loadTokenizer(join(fixturesDir, 'tiny-bert-reranker'))
+      const layout = pairLayoutOf(tokenizer.tokenizerJson)
+      const defaults = { maxChunksPerDoc: 1, chunkOverlap: 0 }
+      const request: RerankRequest = { query: blob('東京', 5_000), documents, truncationDirection: direction }
+      const { wrapped, counter } = counting(tokenizer)
+      const cut = await encodeEncoderPairs(request, wrapped, layout, 128, defaults)
+      const before = await encodeEncoderPairs(request, whole(tokenizer), layout, 128, defaults)
+      expect(cut.items).toEqual(before.items)
+      expect(counter.longest).toBeLessThan(100_000)
+    },
+  )
+
+  it.each(['right', 'left'] as const)(
+    'decoder (byte-level BPE), %s: the same prompts as from the whole texts',
+    async (direction) => {
+      const tokenizer = await loadTokenizer(join(fixturesDir, 'tiny-qwen3-reranker'))
+      const defaults = { maxChunksPerDoc: 1, chunkOverlap: 0 }
+      const request: RerankRequest = {
+        query: blob('東京は日本の首都です', 50_000),
+        documents,
+        truncationDirection: direction,
+      }
+      const { wrapped, counter } = counting(tokenizer)
+      const cut = await encodeDecoderPrompts(request, wrapped, qwen3RerankerTemplate, 160, defaults)
+      const before = await encodeDecoderPrompts(
+        request,
+        whole(tokenizer),
+        qwen3RerankerTemplate,
+        160,
+        defaults,
+      )
+      expect(cut.items).toEqual(before.items)
+      expect(counter.longest).toBeLessThan(50_000)
+    },
+  )
 })

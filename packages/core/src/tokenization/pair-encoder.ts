@@ -7,6 +7,7 @@ import {
 import type { ScheduledItem } from '../batching/batch-scheduler'
 import { boundedEncode } from './bounded-encode'
 import { chunkDocument, chunkTokensNeeded } from './chunking'
+import type { CutRules } from './cut-rules'
 import { type PairLayout, specialTokenCount } from './pair-layout'
 import { createYielder } from './yield-every'
 
@@ -26,6 +27,8 @@ export interface TextTokenizer {
   encode: EncodeText
   /** Most characters one token covers: texts are cut by characters before tokenizing (boundedEncode). */
   maxTokenChars: number
+  /** Where texts can be cut exactly (cutRulesOf); only a plain space when absent. */
+  cutRules?: CutRules
 }
 
 export interface EncodeDefaults {
@@ -64,10 +67,15 @@ export async function encodeEncoderPairs(
   maxLength: number,
   defaults: EncodeDefaults,
 ): Promise<EncodedRequest> {
-  const { encode, maxTokenChars: charsPerToken } = tokenizer
+  const { encode, maxTokenChars: charsPerToken, cutRules: rules } = tokenizer
   const budget = maxLength - specialTokenCount(layout)
   const settings = chunkSettings(request, defaults)
-  const queryCut = boundedEncode(request.query, encode, { needed: budget, direction: 'right', charsPerToken })
+  const queryCut = boundedEncode(request.query, encode, {
+    needed: budget,
+    direction: 'right',
+    charsPerToken,
+    rules,
+  })
   const queryIds = queryCut.ids
   if (queryIds.length >= budget && !settings.truncate) {
     throw new RerankError(
@@ -88,6 +96,7 @@ export async function encodeEncoderPairs(
       needed: documentNeeded,
       direction: settings.direction,
       charsPerToken,
+      rules,
     })
     const wanted = Math.min(documentIds.length, request.maxTokensPerDoc ?? Number.POSITIVE_INFINITY)
     const queryKeep = Math.min(queryIds.length, Math.max(Math.ceil(budget / 2), budget - wanted))
@@ -124,7 +133,7 @@ export async function encodeDecoderPrompts(
   maxLength: number,
   defaults: EncodeDefaults,
 ): Promise<EncodedRequest> {
-  const { encode, maxTokenChars: charsPerToken } = tokenizer
+  const { encode, maxTokenChars: charsPerToken, cutRules: rules } = tokenizer
   const settings = chunkSettings(request, defaults)
   const tailIds = encode(template.tail)
   // A query with this many tokens (a margin over maxLength for what the template joins to its ends) never
@@ -133,6 +142,7 @@ export async function encodeDecoderPrompts(
     needed: maxLength + 64,
     direction: 'right',
     charsPerToken,
+    rules,
   }).text
   const searched = query
   let head = template.head(query, request.instruction)
@@ -145,7 +155,10 @@ export async function encodeDecoderPrompts(
     }
     let low = 0
     let high = searched.length
+    // Each step tokenizes up to the cut query (tens of thousands of characters): yield between them.
+    const step = createYielder()
     while (low < high) {
+      await step()
       const middle = Math.ceil((low + high) / 2)
       const candidate = encode(template.head(searched.slice(0, middle), request.instruction).trimEnd())
       if (candidate.length + tailIds.length + minimumDocument <= maxLength) low = middle
@@ -168,6 +181,7 @@ export async function encodeDecoderPrompts(
       direction: settings.direction,
       charsPerToken,
       lead: glue,
+      rules,
     })
     for (const chunk of chunkDocument(documentIds, { chunkTokens, ...settings }, index, cut)) {
       const ids = [...headIds, ...chunk, ...tailIds]

@@ -7,7 +7,9 @@ export const rerankErrorCodes = [
   'unauthorized',
   'forbidden',
   'not_found',
+  'method_not_allowed',
   'model_not_found',
+  'request_timeout',
   'payload_too_large',
   'rate_limited',
   'overloaded',
@@ -33,7 +35,11 @@ export const rerankErrorTable: Readonly<Record<RerankErrorCode, CodeInfo>> = {
   unauthorized: { status: 401, retryable: false },
   forbidden: { status: 403, retryable: false },
   not_found: { status: 404, retryable: false },
+  // The route exists, not with this method (the answer's Allow header names those it takes).
+  method_not_allowed: { status: 405, retryable: false },
   model_not_found: { status: 404, retryable: false },
+  // The client did not send its request (its body) in time: sending it again, faster, can work.
+  request_timeout: { status: 408, retryable: true },
   payload_too_large: { status: 413, retryable: false },
   rate_limited: { status: 429, retryable: true },
   overloaded: { status: 503, retryable: true },
@@ -176,7 +182,10 @@ export function codeFromStatus(status: number): RerankErrorCode {
       return 'forbidden'
     case 404:
       return 'not_found'
+    case 405:
+      return 'method_not_allowed'
     case 408:
+      return 'request_timeout'
     case 504:
       return 'timeout'
     case 413:

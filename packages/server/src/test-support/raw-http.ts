@@ -34,6 +34,8 @@ export interface RawAnswer {
   closedByServer: boolean
   /** Bytes written after the head (body and stream) before the server answered or closed. */
   bytesWritten: number
+  /** The socket's error code (ECONNRESET: the server reset the connection), if any. */
+  error?: string
 }
 
 function decodeChunked(data: Buffer): Buffer {
@@ -63,7 +65,7 @@ function splitInterim(data: Buffer): { interim: number[]; rest: Buffer } {
   }
 }
 
-function parseAnswer(received: Buffer): Omit<RawAnswer, 'closedByServer' | 'bytesWritten'> {
+function parseAnswer(received: Buffer): Omit<RawAnswer, 'closedByServer' | 'bytesWritten' | 'error'> {
   const raw = received.toString('latin1')
   const { interim, rest: data } = splitInterim(received)
   const headEnd = data.indexOf('\r\n\r\n')
@@ -160,13 +162,17 @@ export function rawExchange(
       }
     })
     // A reset is one way for a server to end a connection; what was received before it still counts.
-    socket.on('error', () => {})
+    let error: string | undefined
+    socket.on('error', (failure: NodeJS.ErrnoException) => {
+      error = failure.code ?? String(failure)
+    })
     socket.on('close', () => {
       clearInterval(streaming)
       clearTimeout(waitingForClose)
       clearTimeout(holding)
       clearTimeout(giveUp)
-      resolve({ ...parseAnswer(Buffer.concat(received)), closedByServer, bytesWritten })
+      const answer = { ...parseAnswer(Buffer.concat(received)), closedByServer, bytesWritten }
+      resolve(error === undefined ? answer : { ...answer, error })
     })
   })
 }

@@ -1,6 +1,20 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LogThrottle } from './log-throttle'
-import { recordingLogger } from './test-support/hostile-backends'
+import type { Logger } from './logger'
+
+function recordingLogger() {
+  const lines: { level: keyof Logger; message: string; fields?: Record<string, unknown> }[] = []
+  const record = (level: keyof Logger) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push({ level, message, ...(fields ? { fields } : {}) })
+  }
+  const logger: Logger = {
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+  }
+  return { logger, lines }
+}
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,4 +1,4 @@
-import type { Logger } from '@rerank-kit/protocol'
+import type { Logger } from './logger'
 
 type Level = keyof Logger
 
@@ -8,6 +8,7 @@ interface Repeats {
   level: Level
   message: string
   fields: Record<string, unknown>
+  logger: Logger
 }
 
 /**
@@ -29,17 +30,28 @@ export class LogThrottle {
     private readonly intervalMs: number,
   ) {}
 
-  log(level: Level, message: string, fields: Record<string, unknown>, identity?: readonly string[]): void {
+  /**
+   * `logger`: where this line goes when it is logged (a per-request logger, e.g. Fastify's request.log); the
+   * throttle's own otherwise. A repeat line goes to the last occurrence's.
+   */
+  log(
+    level: Level,
+    message: string,
+    fields: Record<string, unknown>,
+    identity?: readonly string[],
+    logger: Logger = this.logger,
+  ): void {
     const key = keyOf(message, fields, identity)
     const repeats = this.repeats.get(key)
     if (repeats) {
       repeats.count++
       repeats.fields = fields
+      repeats.logger = logger
       return
     }
     const recent = this.recent.get(key)
     if (recent === undefined) {
-      this.logger[level](message, fields)
+      logger[level](message, fields)
       const timer = setTimeout(() => this.recent.delete(key), this.intervalMs)
       timer.unref?.()
       this.recent.set(key, timer)
@@ -50,10 +62,10 @@ export class LogThrottle {
     this.recent.delete(key)
     const timer = setTimeout(() => this.report(key), this.intervalMs)
     timer.unref?.()
-    this.repeats.set(key, { count: 1, timer, level, message, fields })
+    this.repeats.set(key, { count: 1, timer, level, message, fields, logger })
   }
 
-  /** Logs the pending counts now and forgets every key (on close: no timer outlives the router). */
+  /** Logs the pending counts now and forgets every key (on close: no timer outlives its owner). */
   flush(): void {
     for (const key of [...this.repeats.keys()]) this.report(key, false)
     for (const timer of this.recent.values()) clearTimeout(timer)
@@ -65,7 +77,7 @@ export class LogThrottle {
     if (!repeats) return
     clearTimeout(repeats.timer)
     this.repeats.delete(key)
-    this.logger[repeats.level](repeats.message, {
+    repeats.logger[repeats.level](repeats.message, {
       ...repeats.fields,
       repeated: repeats.count,
       withinMs: this.intervalMs,
