@@ -167,6 +167,13 @@ export function toPlainRequest(
 }
 
 /**
+ * What a refused client may still send before its connection is closed: the body limit, but never less than
+ * the default one. A refused body is often over a small limit (a 413): dropping only that much would reset a
+ * client still sending, which then never reads its answer.
+ */
+const lingerBytes = (maxBodyBytes = defaultMaxBodyBytes) => Math.max(maxBodyBytes, defaultMaxBodyBytes)
+
+/**
  * The handler's header-only checks on a Node request, before a byte of its body is read. A refusal is
  * returned for the caller to send (its own way: Koa sets ctx.body), and the connection is closed after it
  * (see closeAfterAnswer: what the client sends meanwhile is dropped, at most `maxBodyBytes` of it, never held).
@@ -192,7 +199,7 @@ export function precheckNodeRequest(
     },
     extras.refusal,
   )
-  if (refused) closeAfterAnswer(request, response, { maxBytes: extras.maxBodyBytes ?? defaultMaxBodyBytes })
+  if (refused) closeAfterAnswer(request, response, { maxBytes: lingerBytes(extras.maxBodyBytes) })
   return refused
 }
 
@@ -227,7 +234,7 @@ export async function readPlainRequest(
     try {
       body = await readBody(request, maxBytes, share, ready)
     } catch (bodyError) {
-      closeAfterAnswer(request, response, { maxBytes })
+      closeAfterAnswer(request, response, { maxBytes: lingerBytes(maxBytes) })
       return toPlainRequest(request, response, undefined, { bodyError })
     }
   }
