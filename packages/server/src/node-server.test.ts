@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { AuthFailureLimiter } from './auth-failure-limit'
@@ -194,7 +195,7 @@ describe('refusals to clients that send the body at once (lingering close)', () 
       const started = performance.now()
       const whole = await rawExchange(
         app.url,
-        { head: head('POST', '/rerank', ['content-length: 5000']), body: Buffer.alloc(5000, 0x20) },
+        { head: head('POST', '/rerank', ['content-length: 100000']), body: Buffer.alloc(100_000, 0x20) },
         { closeWaitMs: 5000 },
       )
       expect(whole.status).toBe(401)
@@ -202,6 +203,45 @@ describe('refusals to clients that send the body at once (lingering close)', () 
       expect(whole.closedByServer).toBe(true)
       expect(performance.now() - started).toBeLessThan(1000)
     } finally {
+      await app.close()
+    }
+  })
+})
+
+describe('a refused request with a small body', () => {
+  // Under overload every refusal closing its connection made clients reconnect per request, and node:http
+  // accepts one connection per turn of a busy event loop: refusals took 750 ms at p99 instead of 33 ms.
+  it('keeps its keep-alive connection: node:http drops the body and reads the next request on it', async () => {
+    const app = await start()
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+      new Promise<{ status: number; reused: boolean; connection: string | undefined }>((resolve, reject) => {
+        const { hostname, port } = new URL(app.url)
+        const req = request({ host: hostname, port, method, path, headers, agent }, (res) => {
+          res.resume()
+          res.once('end', () =>
+            resolve({
+              status: res.statusCode!,
+              reused: req.reusedSocket,
+              connection: res.headers.connection,
+            }),
+          )
+        })
+        req.once('error', reject)
+        req.end(body)
+      })
+    try {
+      const refused = await send('POST', '/rerank', { 'content-type': 'application/json' }, json)
+      expect(refused).toEqual({ status: 401, reused: false, connection: 'keep-alive' })
+      const next = await send(
+        'POST',
+        '/rerank',
+        { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        json,
+      )
+      expect(next).toEqual({ status: 200, reused: true, connection: 'keep-alive' })
+    } finally {
+      agent.destroy()
       await app.close()
     }
   })
