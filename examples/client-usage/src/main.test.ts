@@ -79,4 +79,14 @@ describe('client-usage', () => {
       await new Promise((resolve) => server.close(resolve))
     }
   }, 90_000)
+
+  it('says in one line that a server is down, without claiming an HTTP answer', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+    await new Promise((resolve) => closed.close(resolve))
+    const script = runExample(exampleDir, [url])
+    expect(await script.exited, script.output()).toBe(1)
+    expect(script.output().trim()).toBe(`${url}: network_error: Could not reach ${url}/rerank (ECONNREFUSED)`)
+  }, 90_000)
 })

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
-import { RerankClient, RerankError } from '@rerank-kit/client'
+import { describeError, RerankClient, RerankError } from '@rerank-kit/client'
 import { LocalReranker } from '@rerank-kit/core'
 import { createNodeListener, createRerankHandler } from '@rerank-kit/server'
 
@@ -54,12 +54,13 @@ try {
   await stopServer()
   if (!(error instanceof RerankError)) throw error
   const hint = error.code === 'unauthorized' ? " (set RERANKER_API_KEY to the server's key)" : ''
-  console.error(`${baseUrl}: ${error.code} (HTTP ${error.status}): ${error.message}${hint}`)
+  // describeError names an HTTP status only when one came back: a server that is down answered nothing.
+  console.error(`${baseUrl}: ${describeError(error)}${hint}`)
   process.exit(1)
 }
 
-// 3. Errors: every failure is a RerankError with a machine-readable code, the HTTP status, a message and
-//    whether a retry may help. The native format carries the server's exact code.
+// 3. Errors: every failure is a RerankError with a machine-readable code, a message, whether a retry may help
+//    and, when a server answered, its HTTP status (upstreamStatus). The native format carries the server's exact code.
 try {
   await new RerankClient({ baseUrl, format: 'native', apiKey }).rerank({
     model: 'no-such-model',
@@ -68,7 +69,7 @@ try {
   })
 } catch (error) {
   if (!(error instanceof RerankError)) throw error
-  console.log(`\nerror: ${error.code} (HTTP ${error.status}): ${error.message}`)
+  console.log(`\nerror: ${describeError(error)}`)
 }
 
 await stopServer()

@@ -6,7 +6,7 @@ import { basename, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { LocalReranker } from '@rerank-kit/core'
 import { rerankRouter } from '@rerank-kit/express'
-import express from 'express'
+import express, { type NextFunction, type Request, type Response } from 'express'
 
 // 1. Settings: flags win over environment variables. Port 0 picks a free port. A model path is read relative to
 //    where the command was typed (pnpm runs us in this folder and passes that place as INIT_CWD).
@@ -48,7 +48,31 @@ app.post('/search', express.json(), async (req, res) => {
 //    (Cohere v2), /reranker/api/v1/rerank (Jina), plus GET /reranker/health, /ready, /openapi.json, /docs ...
 app.use('/reranker', rerankRouter({ reranker }))
 
-// 5. Listen, print where, and shut down gracefully on SIGTERM: stop accepting, let requests in flight finish,
+// 5. Errors of the app's own routes as JSON: without this, Express answers a body that is not JSON (or a
+//    reranker that is overloaded) with an HTML page showing the stack trace and the server's file paths.
+//    Registered last, so it sees the errors of every route above.
+app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  if (res.headersSent) return next(error) // Express then ends the half-sent response
+  const { status, message, publicMessage, retryAfterMs } = error as {
+    status?: unknown
+    message?: unknown
+    publicMessage?: unknown
+    retryAfterMs?: unknown
+  }
+  // body-parser's errors (400 bad JSON, 413 too large) and the reranker's (a RerankError: 429, 503..., with a
+  // publicMessage safe to show) carry a status. Anything else is a bug: logged here, not shown to the caller.
+  if (typeof status !== 'number' || status < 400 || status > 599 || status === 500) {
+    console.error('express-app: unhandled error', error)
+    res.status(500).json({ error: 'Internal server error' })
+    return
+  }
+  if (typeof retryAfterMs === 'number') res.set('retry-after', String(Math.ceil(retryAfterMs / 1000)))
+  const parseFailed = (error as { type?: unknown }).type === 'entity.parse.failed'
+  const shown = parseFailed ? 'The body is not valid JSON' : (publicMessage ?? message)
+  res.status(status).json({ error: String(shown) })
+})
+
+// 6. Listen, print where, and shut down gracefully on SIGTERM: stop accepting, let requests in flight finish,
 //    then release the model's worker threads. close() also waits for idle keep-alive connections to be dropped
 //    by their clients, so once stopping, each is closed as soon as its last response is sent.
 const server = app.listen(port, '127.0.0.1', (error) => {

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -79,6 +81,9 @@ describe('infinity-classify-proxy', () => {
     expect(response.status).toBe(502)
     expect(await response.json()).toEqual({ message: 'An upstream reranker failed' })
     expect(infinity.requests.at(-1)!.path).toBe('/classify')
+    // The log says why, naming Infinity by host (the answer to the caller does not).
+    await app.waitFor(new RegExp(`Infinity at ${new URL(infinity.url).host} failed: answered HTTP 500`))
+    expect(app.output()).not.toContain('CUDA')
   })
 
   it('refuses an invalid request before calling Infinity', async () => {
@@ -93,5 +98,62 @@ describe('infinity-classify-proxy', () => {
     app.child.kill('SIGTERM')
     expect(await app.exited, app.output()).toBe(0)
     expect(app.output()).toContain('infinity-classify-proxy stopped')
+  })
+})
+
+describe('infinity-classify-proxy while Infinity is down', () => {
+  // A stand-in for Infinity's health route: 200 while `up`, 503 otherwise; closed later (connection refused).
+  let up = true
+  let upstream: Server
+  let upstreamUrl: string
+  let proxy: Awaited<ReturnType<typeof startExampleApp>>
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      res.writeHead(req.url === '/health' && up ? 200 : 503, { 'content-type': 'application/json' })
+      res.end('{}')
+    })
+    await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done))
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+    proxy = await startExampleApp(join(import.meta.dirname, '..'), {
+      INFINITY_URL: upstreamUrl,
+      INFINITY_HEALTH_PATH: '/health',
+      HEALTH_INTERVAL_MS: '100',
+    })
+  }, 60_000)
+  afterAll(() => {
+    killExamples()
+    upstream.closeAllConnections()
+    upstream.close()
+  })
+
+  const ready = async () => (await fetch(`${proxy.url}/ready`)).status
+  const host = () => new URL(upstreamUrl).host
+
+  it('/ready follows the health check, and each change is logged', async () => {
+    await proxy.waitFor(/is healthy: \/ready answers 200/, 10_000)
+    expect(await ready()).toBe(200)
+
+    up = false
+    await proxy.waitFor(
+      new RegExp(`Infinity at ${host()}: health check answered HTTP 503; /ready answers 503`),
+      10_000,
+    )
+    expect(await ready()).toBe(503)
+
+    upstream.closeAllConnections()
+    await new Promise<void>((done) => upstream.close(() => done()))
+    await proxy.waitFor(new RegExp(`Infinity at ${host()}: health check failed: ECONNREFUSED`), 10_000)
+    expect(await ready()).toBe(503)
+  })
+
+  it('answers 502 and logs ECONNREFUSED with the host, once for repeated failures', async () => {
+    for (let i = 0; i < 3; i++) {
+      const response = await rerank(proxy.url, { query, documents })
+      expect(response.status).toBe(502)
+      expect(await response.json()).toEqual({ message: 'Could not reach an upstream reranker' })
+    }
+    const line = `Infinity at ${host()} failed: ECONNREFUSED`
+    await proxy.waitFor(new RegExp(line), 10_000)
+    expect(proxy.output().split(line)).toHaveLength(2)
   })
 })

@@ -1,5 +1,5 @@
 // The rerank-kit standalone server: `pnpm start` at the repository root, i.e. `rerank-kit serve` from source.
-// Configured like the seed (RERANKER_* variables, a .env file, or flags such as --model-path ./model --port 8080);
+// Configured by RERANKER_* variables, a .env file, or flags such as --model-path ./model --port 8080;
 // with RERANKER_LOAD_BALANCER_ENABLED=true it serves a router built from RERANKER_CONFIG_PATH instead of a model.
 // The implementation is @rerank-kit/cli's `serve` command (packages/cli/src/commands/serve.ts).
 import { processIo, runCli } from '@rerank-kit/cli'

@@ -2,14 +2,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { rerankRoutePaths } from '@rerank-kit/server'
 
 /**
- * The seed's RERANKER_* settings, with its names. Each comes from (last wins) the defaults, a `.env` file, the
+ * The RERANKER_* settings of `rerank-kit serve`. Each comes from (last wins) the defaults, a `.env` file, the
  * environment, then command-line flags (`--port 8080`, `--model-path ./m`, `--use-offline-mode`). Anything
  * unknown or invalid stops the start with a message naming it.
  */
 export interface Settings {
   host: string
   port: number
-  /** Inference worker threads (the seed's uvicorn workers had no other useful meaning here). */
+  /** Inference worker threads. */
   workers: number | undefined
   /** The hub id to serve, and the model's name in requests (default: MODEL_PATH's folder name, else a MiniLM). */
   modelName: string | undefined

@@ -6,4 +6,5 @@ export {
   type RerankClientOptions,
   type RetryOptions,
 } from './client-options'
+export { describeError } from './describe-error'
 export { type ClientCallOptions, RerankClient } from './rerank-client'

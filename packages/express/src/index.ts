@@ -27,6 +27,8 @@ export function rerankRouter(options: RerankHandlerOptions): Router {
       const plain = await readPlainRequest(req, res, {
         parsedBody: req.body,
         maxBodyBytes: options.limits?.maxBodyBytes,
+        // Express strips the mount path (`app.use('/reranker', ...)`); /docs and openapi.json must show it.
+        mountPath: req.baseUrl,
       })
       writePlainResponse(res, await handler(plain))
     } catch (error) {

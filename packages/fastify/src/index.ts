@@ -57,6 +57,8 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
   const serve = (request: FastifyRequest, reply: FastifyReply, bodyError?: unknown): void => {
     const plain = toPlainRequest(request.raw, reply.raw, request.body, {
       path: request.url.slice(instance.prefix.length),
+      // /docs and openapi.json show the register prefix Fastify took off.
+      mountPath: instance.prefix,
       logger: fromPino(request.log),
       bodyError,
     })

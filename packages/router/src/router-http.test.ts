@@ -94,7 +94,8 @@ describe('Router over RerankClients', () => {
       deployments: [
         {
           modelName: 'rr',
-          reranker: new RerankClient({ baseUrl: backend, format: 'native', apiKey: 'secret-a' }),
+          // Cohere's format: its answers carry the backend's own id and model, which the router must not pass on.
+          reranker: new RerankClient({ baseUrl: backend, format: 'cohere', apiKey: 'secret-a' }),
         },
       ],
     })
@@ -105,10 +106,20 @@ describe('Router over RerankClients', () => {
       body: JSON.stringify({ model: 'rr', query: 'red apple', documents: ['red', 'blue'] }),
     })
     expect(answer.status).toBe(200)
-    expect(((await answer.json()) as { results: unknown[] }).results).toEqual([
+    const body = (await answer.json()) as { id: string; model?: string; results: unknown[] }
+    expect(body.results).toEqual([
       { index: 0, relevance_score: 1 },
       { index: 1, relevance_score: 0 },
     ])
+    // The group the caller named (what /v1/models lists), not the backend's model ('overlap'); the id is this
+    // server's request id, not the one the backend gave its own answer.
+    expect(body.model).toBe('rr')
+    expect(body.id).toBe(answer.headers.get('x-request-id'))
+    const direct = await new RerankClient({ baseUrl: backend, format: 'cohere', apiKey: 'secret-a' }).rerank({
+      query: 'red apple',
+      documents: ['red'],
+    })
+    expect(direct).toMatchObject({ model: 'overlap', id: expect.any(String) })
     const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] }
     expect(models.data.map((model) => model.id)).toEqual(['rr'])
     const stats = (await (await fetch(`${url}/lb/stats`)).json()) as {
@@ -152,8 +163,9 @@ describe('routerFromConfig', () => {
       { index: 1, score: 0 },
     ])
     const rescued = await router.rerank({ model: 'dead', query: 'red apple', documents: ['blue', 'apple'] })
+    // Answered in the caller's words: the group it asked for, though the local model served it.
     expect(rescued).toEqual({
-      model: 'overlap',
+      model: 'dead',
       results: [
         { index: 1, score: 1 },
         { index: 0, score: 0 },

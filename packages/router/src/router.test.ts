@@ -14,6 +14,14 @@ import { Router, type RouterOptions } from './router'
 
 type Step = 'ok' | RerankError | { delayMs: number }
 
+// The router answers with the group's name, not the deployment's: each scripted deployment logs its name when it
+// answers, and a test reads who served a request from that log.
+const served: string[] = []
+async function servedBy(answer: Promise<unknown>): Promise<string | undefined> {
+  await answer
+  return served.at(-1)
+}
+
 /** A deployment that answers from a script (then "ok" forever) and records what it was asked. */
 function scripted(name: string, steps: Step[] = []) {
   const calls: RerankRequest[] = []
@@ -26,6 +34,7 @@ function scripted(name: string, steps: Step[] = []) {
         await new Promise((resolve) => setTimeout(resolve, step.delayMs))
         if (options?.signal?.aborted) throw new RerankError('aborted', 'aborted')
       }
+      served.push(name)
       return {
         model: name,
         results: rankScores(
@@ -70,7 +79,7 @@ describe('Router: groups', () => {
       { modelName: 'small', reranker: small.reranker },
       { modelName: 'large', reranker: large.reranker },
     ])
-    expect((await r.rerank({ ...request, model: 'large' })).model).toBe('large')
+    expect(await servedBy(r.rerank({ ...request, model: 'large' }))).toBe('large')
     expect(large.calls).toHaveLength(1)
     // The group name stays with the router: the deployment sends its own model upstream.
     expect(large.calls[0]!.model).toBeUndefined()
@@ -82,6 +91,31 @@ describe('Router: groups', () => {
       { index: 1, score: 1 / 3 },
     ])
     expect(r.modelNames).toEqual(['small', 'large'])
+  })
+
+  it("answers with the group's name and no backend id, whichever deployment or fallback served", async () => {
+    const named = (reranker: Reranker): Reranker => ({
+      async rerank(request, options) {
+        const answer = await reranker.rerank(request, options)
+        return { ...answer, id: 'backend-request-7', model: 'tiny-bert-reranker' }
+      },
+    })
+    const ours = (model: string) => ({ model, results: expect.any(Array), usage: { totalTokens: 10 } })
+    const primary = scripted('primary', [upstream(500)])
+    const { router: r } = router(
+      [
+        { modelName: 'rerank', reranker: named(primary.reranker) },
+        { modelName: 'backup', reranker: named(scripted('backup').reranker) },
+      ],
+      { fallbacks: { rerank: ['backup'] } },
+    )
+    // The first call falls back to the 'backup' group: the caller still asked for 'rerank'.
+    expect(await r.rerank({ ...request, model: 'rerank' })).toEqual(ours('rerank'))
+    expect(served.at(-1)).toBe('backup')
+    expect(await r.rerank({ ...request, model: 'rerank' })).toEqual(ours('rerank'))
+    expect(await r.rerank({ ...request, model: 'backup' })).toEqual(ours('backup'))
+    const single = router([{ modelName: 'rerank', reranker: named(scripted('only').reranker) }]).router
+    expect(await single.rerank(request)).toEqual(ours('rerank'))
   })
 })
 
@@ -98,7 +132,7 @@ describe('Router: retries', () => {
       ],
       { routingStrategy: 'priority-failover' },
     )
-    expect((await r.rerank(request)).model).toBe('c')
+    expect(await servedBy(r.rerank(request))).toBe('c')
     expect([a.calls.length, b.calls.length, c.calls.length]).toEqual([1, 1, 1])
   })
 
@@ -128,7 +162,7 @@ describe('Router: retries', () => {
       ],
       { routingStrategy: 'priority-failover' },
     )
-    expect((await r.rerank(request)).model).toBe('b')
+    expect(await servedBy(r.rerank(request))).toBe('b')
     expect((await r.stats()).deployments[0]).toMatchObject({ id: 'g#0', failures: { timeout: 1 } })
     const alone = scripted('alone', [upstream(408)])
     const { router: single } = router([{ modelName: 'g', reranker: alone.reranker }])
@@ -235,24 +269,24 @@ describe('Router: cooldowns', () => {
       ],
       { allowedFails: 1, cooldownTimeMs: 5_000 },
     )
-    expect((await r.rerank(request)).model).toBe('b')
+    expect(await servedBy(r.rerank(request))).toBe('b')
     const [cooling] = (await r.stats()).deployments
     expect(cooling).toMatchObject({
       id: 'g#0',
       coolingUntil: '2026-11-23T12:00:05.000Z',
       failures: { upstream_error: 1 },
     })
-    for (let i = 0; i < 4; i++) expect((await r.rerank(request)).model).toBe('b')
+    for (let i = 0; i < 4; i++) expect(await servedBy(r.rerank(request))).toBe('b')
     expect(a.calls).toHaveLength(1)
     advance(5_001)
     // The trial fails: straight back to cooling down, whatever allowed_fails says.
-    expect((await r.rerank(request)).model).toBe('b')
+    expect(await servedBy(r.rerank(request))).toBe('b')
     expect(a.calls).toHaveLength(2)
     expect((await r.stats()).deployments[0]!.coolingUntil).toBe('2026-11-23T12:00:10.001Z')
     advance(5_001)
     // A successful trial closes the circuit: a is back in the rotation.
     const models = []
-    for (let i = 0; i < 4; i++) models.push((await r.rerank(request)).model)
+    for (let i = 0; i < 4; i++) models.push(await servedBy(r.rerank(request)))
     expect(models.filter((m) => m === 'a').length).toBe(2)
     expect((await r.stats()).deployments[0]!.coolingUntil).toBeUndefined()
   })
@@ -264,7 +298,7 @@ describe('Router: cooldowns', () => {
       { modelName: 'g', reranker: a.reranker },
       { modelName: 'g', reranker: b.reranker },
     ])
-    expect((await r.rerank(request)).model).toBe('b')
+    expect(await servedBy(r.rerank(request))).toBe('b')
     expect((await r.stats()).deployments[0]!.coolingUntil).toBe('2026-11-23T12:00:30.000Z')
   })
 
@@ -316,10 +350,9 @@ describe('Router: limits', () => {
     const first = r.rerank(request)
     await new Promise((resolve) => setTimeout(resolve, 10))
     // round-robin would pick the slow one next; it is full, so the other one answers.
-    const models = await Promise.all(
-      [first, r.rerank(request), r.rerank(request)].map(async (p) => (await p).model),
-    )
-    expect(models[0]).toBe('slow')
+    await Promise.all([first, r.rerank(request), r.rerank(request)])
+    // The slow one, picked first, answers last.
+    expect(served.slice(-3)).toEqual(['other', 'other', 'slow'])
     expect(slow.calls).toHaveLength(1)
     expect(other.calls).toHaveLength(2)
   })
@@ -342,9 +375,9 @@ describe('Router: fallbacks', () => {
         allowedFails: 10,
       },
     )
-    expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('local')
+    expect(await servedBy(r.rerank({ ...request, model: 'primary' }))).toBe('local')
     expect([primary.calls.length, secondary.calls.length, local.calls.length]).toEqual([1, 1, 1])
-    expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('primary')
+    expect(await servedBy(r.rerank({ ...request, model: 'primary' }))).toBe('primary')
   })
 
   it("logs every failed deployment of each group, while the caller's error names none of them", async () => {
@@ -389,7 +422,7 @@ describe('Router: fallbacks', () => {
       ],
       { fallbacks: { primary: ['secondary'] } },
     )
-    expect((await r.rerank({ ...request, model: 'primary' })).model).toBe('secondary')
+    expect(await servedBy(r.rerank({ ...request, model: 'primary' }))).toBe('secondary')
     await expect(r.rerank({ ...request, model: 'primary' })).rejects.toMatchObject({
       code: 'invalid_request',
     })

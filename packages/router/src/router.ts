@@ -152,7 +152,12 @@ export class Router implements Reranker {
     for (const name of group === undefined ? [] : [group, ...(this.options.fallbacks?.[group] ?? [])]) {
       const failures: string[] = []
       try {
-        return await this.tryGroup(name, forwarded, options.signal, failures)
+        // The caller is answered in our names: the group it asked for (not the one a fallback reached, nor the
+        // backend's model), and no backend id (the server gives the answer its own request id).
+        return ourAnswer(
+          await this.tryGroup(name, forwarded, options.signal, failures),
+          request.model ?? group!,
+        )
       } catch (thrown) {
         lastError = fromUnknown(thrown)
         if (isCallersFault(lastError)) throw lastError
@@ -167,7 +172,8 @@ export class Router implements Reranker {
       }
     }
     if (this.options.local && (this.options.fallbackToLocal || group === undefined)) {
-      return this.localStats.track(() => this.options.local!.rerank(forwarded, options))
+      const answer = await this.localStats.track(() => this.options.local!.rerank(forwarded, options))
+      return group === undefined ? answer : ourAnswer(answer, request.model ?? group)
     }
     throw lastError ?? new RerankError('internal', 'No group to route to')
   }
@@ -552,3 +558,9 @@ function busyReason(deployment: DeploymentRuntime): string | undefined {
 }
 
 const abortedError = () => new RerankError('aborted', 'The request was aborted')
+
+/** A deployment's answer named as the caller knows it: the group's name, without the backend's own id. */
+function ourAnswer(response: RerankResponse, model: string): RerankResponse {
+  const { id: _backendId, model: _backendModel, ...answer } = response
+  return { ...answer, model }
+}

@@ -19,7 +19,7 @@ import {
 import { matchingKeyIndex, presentedKey } from './api-keys'
 import { AuthFailureLimiter } from './auth-failure-limit'
 import { corsHeaders, preflightHeaders } from './cors'
-import { docsPage } from './docs-page'
+import { docsPageRenderer, requestOrigin } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
 import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
@@ -222,9 +222,13 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         case '/lb/stats':
           return json(200, (await reranker.stats?.()) ?? {})
         case '/openapi.json':
-          return json(200, openApi)
+          return json(200, documentsFor(request.mountPath).openApi)
         case '/docs':
-          return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: docsPage }
+          return {
+            status: 200,
+            headers: { 'content-type': 'text/html; charset=utf-8' },
+            body: documentsFor(request.mountPath).page(requestOrigin(headerValue(request.headers, 'host'))),
+          }
         case '/metrics':
           return {
             status: 200,
@@ -243,7 +247,20 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   }
   const known = new Set<string>([...rerankRoutePaths.post, ...rerankRoutePaths.get])
   const metrics = new HttpMetrics()
-  const openApi = rerankOpenApiDocument({ prefix })
+  // The document and page per mount point, built on first use: one for the handler's own prefix, plus one per
+  // place a framework mounts it (Express can mount a router at several). Bounded: a mount path with a
+  // parameter (`/:tenant`) comes from the client, and past the bound each is built per request instead.
+  const documents = new Map<string, { openApi: unknown; page: (origin: string) => string }>()
+  const documentsFor = (mountPath = '') => {
+    const full = `${mountPath.replace(/\/+$/, '')}${prefix}`
+    let built = documents.get(full)
+    if (!built) {
+      const openApi = rerankOpenApiDocument({ prefix: full })
+      built = { openApi, page: docsPageRenderer(openApi) }
+      if (documents.size < 16) documents.set(full, built)
+    }
+    return built
+  }
 
   /** What every answer gets: the release of the Node response (see toPlainRequest), metrics, CORS, the
    * request id and timing headers. */

@@ -1,8 +1,9 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { launchChromium, serveDocs } from './test-support/docs-browser'
+import { launchChromium, runShownExample, serveDocs } from './test-support/docs-browser'
 
-// GET /docs in a real headless browser: the page must render the OpenAPI document from the server alone.
+// GET /docs in a real headless browser: the page is rendered on the server, so it must read the same with
+// scripts off, and its examples must work as shown under a mount prefix.
 
 const routes = (prefix: string) => [
   ...['/rerank', '/v1/rerank', '/v2/rerank', '/api/v1/rerank'].map((path) => `POST ${prefix}${path}`),
@@ -22,9 +23,9 @@ afterAll(() =>
 )
 
 /** Opens a page recording every request URL and every console error or uncaught exception. */
-async function open(url: string) {
+async function open(url: string, options: BrowserContextOptions = {}) {
   browser ??= launchChromium()
-  const context = await (await browser).newContext()
+  const context = await (await browser).newContext(options)
   const page = await context.newPage()
   const requests: string[] = []
   const errors: string[] = []
@@ -37,27 +38,35 @@ async function open(url: string) {
   return { page, requests, errors, close: () => context.close() }
 }
 
-/** "METHOD /path" of every rendered route, once the script has replaced the loading line. */
+/** "METHOD /path" of every rendered route. */
 async function renderedRoutes(page: Page): Promise<string[]> {
-  await page.locator('.route').first().waitFor()
   const methods = await page.locator('.route .method').allInnerTexts()
   const paths = await page.locator('.route .path').allInnerTexts()
   return methods.map((method, i) => `${method} ${paths[i]}`)
 }
 
 describe('GET /docs in headless chromium', () => {
-  for (const prefix of ['', '/reranker']) {
-    it(`renders every route from openapi.json without leaving the server (prefix "${prefix}")`, async () => {
-      // With a prefix, API keys on too: the page and its document are public only because they are listed.
+  for (const [prefix, javaScriptEnabled] of [
+    ['', true],
+    ['/reranker', true],
+    ['/reranker', false],
+  ] as const) {
+    it(`renders every route from the server alone (prefix "${prefix}", scripts ${javaScriptEnabled ? 'on' : 'off'})`, async () => {
+      // With a prefix, API keys on too: the page is public only because it is listed.
       const app = await serveDocs(
-        prefix ? { prefix, apiKeys: ['secret'], publicRoutes: ['/health', '/docs', '/openapi.json'] } : {},
+        prefix ? { prefix, apiKeys: ['secret'], publicRoutes: ['/health', '/docs'] } : {},
       )
-      const { page, requests, errors, close } = await open(`${app.url}${prefix}/docs`)
+      const { page, requests, errors, close } = await open(`${app.url}${prefix}/docs`, { javaScriptEnabled })
       try {
         expect(await renderedRoutes(page)).toEqual(routes(prefix))
         expect(await page.locator('h1').textContent()).toBe('rerank-kit API 0.0.0')
+        expect(await page.locator('body').textContent()).not.toContain('Loading')
+        expect(await page.locator('#auth').textContent()).toBe(
+          'When the server has API keys, send Authorization: Bearer <key> or x-api-key: <key>.',
+        )
         // The first route is open: its body fields (from the schema), status codes and a pasteable curl.
         const first = page.locator('.route').first()
+        expect(await first.getAttribute('open')).toBe('')
         expect(await first.locator('tr').nth(1).locator('td').allTextContents()).toEqual([
           'query',
           'string',
@@ -67,7 +76,8 @@ describe('GET /docs in headless chromium', () => {
         expect(await first.locator('pre.curl').textContent()).toContain(
           `curl '${app.url}${prefix}/rerank' -X POST`,
         )
-        expect(requests).toEqual([`${app.url}${prefix}/docs`, `${app.url}${prefix}/openapi.json`])
+        // Nothing but the page itself: no openapi.json fetch, no asset, no favicon.
+        expect(requests).toEqual([`${app.url}${prefix}/docs`])
         expect(errors).toEqual([])
       } finally {
         await close()
@@ -76,13 +86,19 @@ describe('GET /docs in headless chromium', () => {
     })
   }
 
-  it('says why when API keys guard openapi.json but not the page', async () => {
-    const app = await serveDocs({ prefix: '/reranker', apiKeys: ['secret'], publicRoutes: ['/docs'] })
-    const { page, requests, close } = await open(`${app.url}/reranker/docs`)
+  it('under a prefix, each rerank example answers 200 when run as shown', async () => {
+    const app = await serveDocs({ prefix: '/reranker' })
+    const { page, close } = await open(`${app.url}/reranker/docs`)
     try {
-      await page.locator('.error').waitFor()
-      expect(await page.locator('.error').textContent()).toContain('openapi.json answered 401')
-      expect(requests.every((url) => url.startsWith(`${app.url}/`))).toBe(true)
+      const examples = await page.locator('.route.post pre.curl').allTextContents()
+      expect(examples).toHaveLength(4)
+      for (const example of examples) {
+        expect(example).toMatch(new RegExp(`^curl '${app.url}/reranker/`))
+        // The text exactly as the page shows it, through a real shell and curl.
+        const { status, body } = await runShownExample(example)
+        expect(status).toBe(200)
+        expect((body as { results: unknown[] }).results).toHaveLength(1)
+      }
     } finally {
       await close()
       await app.close()

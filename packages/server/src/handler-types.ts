@@ -7,6 +7,11 @@ export interface PlainRequest {
   method: string
   /** Path with an optional query string. */
   path: string
+  /**
+   * The part of the URL the host framework stripped before `path` (Express's `req.baseUrl`, Fastify's register
+   * prefix): /docs and openapi.json show it in their paths, so their examples work as shown.
+   */
+  mountPath?: string
   headers: Readonly<Record<string, string | string[] | undefined>>
   body?: unknown
   /** The body could not be read (too large, broken stream): answered in the route family's error format. */

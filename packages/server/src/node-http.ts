@@ -98,6 +98,8 @@ export function readBody(
 export interface PlainRequestExtras {
   /** The path relative to a mount point, when the framework strips it (Fastify's register prefix). */
   path?: string
+  /** What the framework stripped before `path` (see PlainRequest.mountPath). */
+  mountPath?: string
   bodyError?: unknown
   logger?: PlainRequest['logger']
   /** The client's address when the framework knows better than the socket (Fastify's trusted proxies). */
@@ -113,6 +115,7 @@ export interface PlainRequestExtras {
 class NodePlainRequest implements PlainRequest {
   readonly method: string
   readonly path: string
+  readonly mountPath: string | undefined
   readonly headers: PlainRequest['headers']
   readonly body: unknown
   readonly bodyError: unknown
@@ -128,6 +131,7 @@ class NodePlainRequest implements PlainRequest {
   constructor(request: IncomingMessage, response: ServerResponse, body: unknown, extras: PlainRequestExtras) {
     this.method = request.method ?? 'GET'
     this.path = extras.path ?? request.url ?? '/'
+    this.mountPath = extras.mountPath
     this.headers = request.headers
     this.body = body
     this.bodyError = extras.bodyError
@@ -229,6 +233,8 @@ export interface ReadPlainRequestOptions {
   bodyBudget?: BodyBudget
   /** The client sent `Expect: 100-continue`: send `100 Continue` once the body may be read, and only then. */
   expectsContinue?: boolean
+  /** What the framework stripped from the URL (Express's `req.baseUrl`, see PlainRequest.mountPath). */
+  mountPath?: string
 }
 
 /**
@@ -254,10 +260,10 @@ export async function readPlainRequest(
       body = await readBody(request, maxBytes, share, ready)
     } catch (bodyError) {
       closeAfterAnswer(request, response, { maxBytes: lingerBytes(maxBytes) })
-      return toPlainRequest(request, response, undefined, { bodyError })
+      return toPlainRequest(request, response, undefined, { bodyError, mountPath: options.mountPath })
     }
   }
-  return toPlainRequest(request, response, body)
+  return toPlainRequest(request, response, body, { mountPath: options.mountPath })
 }
 
 /** Plain response -> Node response. */

@@ -5,6 +5,7 @@ import { RerankError } from '@rerank-kit/protocol'
 import type { CliIo } from '../cli-io'
 import type { Command } from '../command'
 import { consoleLogger } from '../console-logger'
+import { probeHubFile, shownUrl } from '../hub-reachability'
 import { modelOfSettings } from '../model-of-settings'
 import { loadSettings, type Settings } from '../settings'
 
@@ -16,12 +17,14 @@ export const check: Command = {
 Prints what \`rerank-kit serve\` would do with the same settings (flags, RERANKER_* variables, .env): Node and
 cores, the execution providers onnxruntime can use, the device order and the worker/thread plan, and which
 model would load and from where (a local folder, the cache, or a hub download). A model already on disk is
-loaded once, to show the device it really gets; nothing is downloaded. In load-balancer mode it reads and
+loaded once, to show the device it really gets; nothing is downloaded. A model to download is checked with
+one HEAD request for its first file (at most 5 s; HF_ENDPOINT and HF_TOKEN apply), which says whether the
+hub is reachable. In load-balancer mode it reads and
 validates the router config as serve would, lists each deployment's format and address, and looks at the
 model only if the config routes to it.
 
-Exit codes: 0 serve would start, 1 the model would not load (e.g. missing files, or not cached in offline
-mode), 2 a wrong command line, setting or router config.`,
+Exit codes: 0 serve would start, 1 the model would not load (e.g. missing files, not cached in offline mode,
+or not cached and the hub unreachable or refusing it), 2 a wrong command line, setting or router config.`,
   run: runCheck,
 }
 
@@ -127,7 +130,9 @@ type Found =
 
 /** Where the model would come from, looking only at the disk. */
 async function findModel(settings: Settings, from: (path: string) => string, io: CliIo): Promise<Found> {
-  const { hubDefaultsFromEnv, resolveModel, revisionDir } = await import('@rerank-kit/core')
+  const { hubDefaultsFromEnv, hubFileUrl, requiredModelFiles, resolveModel, revisionDir } = await import(
+    '@rerank-kit/core'
+  )
   const { model, name } = modelOfSettings(settings, from)
   const cacheDir = from(settings.modelCacheDir)
   const dtype = settings.useFp16 ? 'fp16' : 'auto'
@@ -150,9 +155,26 @@ async function findModel(settings: Settings, from: (path: string) => string, io:
       return { ok: false, text: `"${name}" would not load (offline mode): ${message}`, exitCode: 1 }
     }
     const target = revisionDir(cacheDir, model, 'main')
+    // The first file serve would download, asked for as serve would ask (with HF_TOKEN): the hub's answer, not
+    // the settings alone, says whether the download can start.
+    const url = hubFileUrl(hub.hubEndpoint, model, 'main', requiredModelFiles[0] ?? 'config.json')
+    const probe = await probeHubFile(url, hub.token)
+    if (!probe.reachable) {
+      const hint =
+        probe.status === undefined
+          ? '; download it where the hub is reachable (rerank-kit download) or set HF_ENDPOINT to a mirror'
+          : ''
+      return {
+        ok: false,
+        text: `"${name}" is not cached and serve could not download it: ${shownUrl(url)} ${probe.reason}${hint}`,
+        exitCode: 1,
+      }
+    }
     return {
       ok: true,
-      text: `"${name}" is not cached: serve would download it from ${hub.hubEndpoint} into ${target}`,
+      text:
+        `"${name}" is not cached: serve would download it from ${hub.hubEndpoint} into ${target} ` +
+        `(reachable: HEAD ${shownUrl(url)} answered ${probe.status} in ${probe.ms} ms)`,
     }
   }
 }

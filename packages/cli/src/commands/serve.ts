@@ -6,6 +6,7 @@ import type { CliIo } from '../cli-io'
 import type { Command } from '../command'
 import { consoleLogger } from '../console-logger'
 import { isLoopback, urlOfAddress } from '../listen-address'
+import { assertCanListen } from '../port-check'
 import type { ServedBackend } from '../served-backend'
 import { serverTimeouts } from '../server-timeouts'
 import { loadSettings, type Settings, settingsHelp } from '../settings'
@@ -58,6 +59,8 @@ async function serveUntilStopped(
   stop: StopSignals,
 ): Promise<number> {
   const from = (path: string) => resolve(io.cwd, path)
+  // A taken port fails now, not after the router's config and the model's download and load.
+  await assertCanListen(settings.host, settings.port)
   let backend: ServedBackend
   if (settings.loadBalancerEnabled) {
     // A RouterConfigError (exit code 2) propagates to runCli.

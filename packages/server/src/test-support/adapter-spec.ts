@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RerankHandlerOptions } from '../handler-types'
+import { docsExamples, runShownExample } from './docs-browser'
 import { OverlapReranker } from './overlap-reranker'
 import { generatedRequestId } from './request-ids'
 
@@ -143,6 +144,20 @@ export function describeAdapter(name: string, start: StartApp, options: { hostRo
         void request
       } finally {
         reranker.delayMs = 0
+      }
+    })
+
+    it('shows its mount point in /docs and openapi.json: each example answers 200 as shown', async () => {
+      // Express and Fastify strip the mount point before the handler sees the path: the adapter hands it on.
+      const key = { authorization: 'Bearer secret' }
+      const { examples, paths } = await docsExamples(`${base()}/docs`, key)
+      expect(paths.every((path) => path.startsWith('/reranker/'))).toBe(true)
+      expect(examples).toHaveLength(4)
+      for (const example of examples) {
+        expect(example.startsWith(`curl '${base()}/`)).toBe(true)
+        const { status, body } = await runShownExample(example, "-H 'authorization: Bearer secret'")
+        expect(status).toBe(200)
+        expect((body as { results: unknown[] }).results).toHaveLength(1)
       }
     })
 

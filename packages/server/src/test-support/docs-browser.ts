@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { promisify } from 'node:util'
 import { type Browser, chromium } from 'playwright-core'
 import { createRerankHandler } from '../create-rerank-handler'
 import type { RerankHandlerOptions } from '../handler-types'
@@ -27,4 +29,46 @@ export function serveDocs(options: Omit<RerankHandlerOptions, 'reranker'> = {}):
   return listening(
     createServer(createNodeListener(createRerankHandler({ ...options, reranker: new OverlapReranker() }))),
   )
+}
+
+/**
+ * The curl examples of the POST routes, as the page shows them in headless chromium, and the paths in the
+ * openapi.json next to it. `headers`: sent with every request (an API key when the app requires one).
+ */
+export async function docsExamples(
+  docsUrl: string,
+  headers: Record<string, string> = {},
+): Promise<{ examples: string[]; paths: string[] }> {
+  const browser = await launchChromium()
+  try {
+    const page = await (await browser.newContext({ extraHTTPHeaders: headers })).newPage()
+    const answer = await page.goto(docsUrl)
+    if (answer?.status() !== 200) throw new Error(`${docsUrl} answered ${answer?.status()}`)
+    const examples = await page.locator('.route.post pre.curl').allTextContents()
+    // The page's own link, resolved against the page's URL as the browser would follow it.
+    const link = await page.locator('a[href="./openapi.json"]').getAttribute('href')
+    const spec = await page.request.get(new URL(link ?? '', page.url()).href)
+    return { examples, paths: Object.keys((await spec.json()).paths) }
+  } finally {
+    await browser.close()
+  }
+}
+
+/**
+ * Runs a curl example exactly as shown, through a real shell, plus `extraArgs` (a key header); answers the
+ * HTTP status and the parsed body.
+ */
+export async function runShownExample(
+  example: string,
+  extraArgs = '',
+): Promise<{ status: number; body: unknown }> {
+  const { stdout } = await promisify(execFile)(
+    'sh',
+    ['-c', `${example} ${extraArgs} -s -w '\\n%{http_code}'`],
+    {
+      timeout: 10_000,
+    },
+  )
+  const cut = stdout.lastIndexOf('\n')
+  return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) }
 }

@@ -12,7 +12,7 @@ import {
   tokenCount,
 } from '../shared-fields'
 
-/** Jina's `POST /v1/rerank` (served by us at `/api/v1/rerank`, the seed's path). */
+/** Jina's `POST /v1/rerank` (served by us at `/api/v1/rerank` as well as `/v1/rerank`). */
 export const jinaRequestSchema = z.object({
   model: modelField,
   query: queryField,

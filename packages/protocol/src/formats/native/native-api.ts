@@ -15,14 +15,14 @@ import {
   truncationDirectionField,
 } from '../shared-fields'
 
-/** `POST /rerank`, the seed's format grown into a superset of every canonical option. */
+/** `POST /rerank`: the native format, a superset of every canonical option. */
 export const nativeRequestSchema = z.object({
   query: queryField,
   documents: optional(documentList),
-  /** The seed's alias of `documents`. */
+  /** An alias of `documents`, as some Python reranker services name it. */
   texts: optional(documentList),
   top_n: positiveInt,
-  /** The seed's alias of `top_n`. */
+  /** An alias of `top_n`, as some Python reranker services name it. */
   top_k: positiveInt,
   return_documents: flag,
   model: modelField,
