@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,7 +7,13 @@ import { LocalReranker } from '@rerank-kit/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FakeHub } from '../../core/src/model-files/fake-hub-server'
 import { runCli } from './run-cli'
-import { cliPackageDir, fixtureModel, killSpawnedClis, spawnCli } from './test-support/spawn-cli'
+import {
+  cliPackageDir,
+  fixtureModel,
+  fixtureModelFiles,
+  killSpawnedClis,
+  spawnCli,
+} from './test-support/spawn-cli'
 
 const here = cliPackageDir
 const fixture = fixtureModel
@@ -118,18 +124,7 @@ describe('rerank-kit download, models, serve --use-offline-mode', () => {
   let cache: string
   beforeAll(async () => {
     hub = await FakeHub.start()
-    const files: Record<string, Uint8Array> = {}
-    for (const entry of await readdir(fixture, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue
-      const path = join(entry.parentPath, entry.name)
-      files[
-        path
-          .slice(fixture.length + 1)
-          .split('\\')
-          .join('/')
-      ] = await readFile(path)
-    }
-    await hub.addModel('org/tiny-bert', 'main', files)
+    await hub.addModel('org/tiny-bert', 'main', await fixtureModelFiles())
     cache = await mkdtemp(join(tmpdir(), 'rerank-kit-cli-cache-'))
   })
   afterAll(async () => {
@@ -282,13 +277,14 @@ describe('runCli in process', () => {
     const io = {
       stdout: { write: (text: string) => (stdout += text) },
       stderr: { write: () => true },
-      env: {},
+      // The default cache follows XDG_CACHE_HOME in the io's environment, not the test process's.
+      env: { XDG_CACHE_HOME: dir },
       cwd: dir,
     }
     try {
       expect(await runCli(['models'], io)).toBe(0)
       expect(stdout).toBe(
-        `No models cached in ${join(dir, 'models')} (rerank-kit download <org/name> adds one)\n`,
+        `No models cached in ${join(dir, 'rerank-kit', 'models')} (rerank-kit download <org/name> adds one)\n`,
       )
       stdout = ''
       expect(await runCli(['models', '--json', '--dir', '.'], io)).toBe(0)

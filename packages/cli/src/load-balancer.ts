@@ -1,3 +1,4 @@
+import type { EnvLookup } from '@rerank-kit/core'
 import type { Logger } from '@rerank-kit/protocol'
 import { loadRouterConfig, type RouterConfig, routerFromConfig } from '@rerank-kit/router'
 import { limitInFlight, type ServedReranker } from '@rerank-kit/server'
@@ -15,6 +16,7 @@ import type { Settings } from './settings'
 export async function loadBalancer(
   settings: Settings,
   from: ResolvePath,
+  env: EnvLookup,
   logger: Logger,
   progress: OutputStream,
 ): Promise<ServedBackend> {
@@ -22,7 +24,7 @@ export async function loadBalancer(
   const config = await loadRouterConfig(configPath)
   // Imported only when needed: routing to remote backends alone never loads onnxruntime.
   const local = needsLocalModel(config)
-    ? (await import('./local-model')).localModel(settings, from, logger, progress)
+    ? (await import('./local-model')).localModel(settings, from, env, logger, progress)
     : undefined
   const router = routerFromConfig(config, { ...(local && { local: local.reranker }), logger })
   const routed: ServedReranker = {

@@ -1,4 +1,4 @@
-import { LocalReranker } from '@rerank-kit/core'
+import { defaultCacheDir, type EnvLookup, LocalReranker } from '@rerank-kit/core'
 import type { Logger } from '@rerank-kit/protocol'
 import type { OutputStream } from './cli-io'
 import { progressBar } from './console-logger'
@@ -6,7 +6,13 @@ import { modelOfSettings, type ResolvePath } from './model-of-settings'
 import type { Settings } from './settings'
 
 /** The model the settings name (RERANKER_MODEL_PATH / _NAME ...), loading from construction on. */
-export function localModel(settings: Settings, from: ResolvePath, logger: Logger, progress: OutputStream) {
+export function localModel(
+  settings: Settings,
+  from: ResolvePath,
+  env: EnvLookup,
+  logger: Logger,
+  progress: OutputStream,
+) {
   const { model, name } = modelOfSettings(settings, from)
   const reranker = new LocalReranker({
     models: [
@@ -23,7 +29,7 @@ export function localModel(settings: Settings, from: ResolvePath, logger: Logger
         dtype: settings.useFp16 ? 'fp16' : 'auto',
       },
     ],
-    cacheDir: from(settings.modelCacheDir),
+    cacheDir: settings.modelCacheDir === undefined ? defaultCacheDir(env) : from(settings.modelCacheDir),
     offline: settings.useOfflineMode,
     logger,
     onProgress: progressBar(progress),

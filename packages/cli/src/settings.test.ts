@@ -17,12 +17,12 @@ describe('settings', () => {
   })
   afterAll(() => rm(dir, { recursive: true }))
 
-  it("has the seed's defaults where they make sense", () => {
+  it('has the defaults of Python reranker services where they make sense', () => {
     const settings = loadSettings({}, [], join(dir, 'missing.env'))
     expect(settings).toMatchObject({
       host: '0.0.0.0',
       port: 8000,
-      modelCacheDir: './models',
+      modelCacheDir: undefined, // the default cache, computed by core's defaultCacheDir
       useOfflineMode: false,
       batchSize: 32,
       device: 'auto',

@@ -1,15 +1,17 @@
-// What every core benchmark reads: the MiniLM-L6-sized model (`pnpm bench:model` makes it) and the SciFact
-// corpus beside the checkout (never copied into the repository). A missing input stops the script with a hint.
+// What every core benchmark reads: the MiniLM-L6-sized model (`pnpm bench:model` makes it in bench-models/) and
+// the SciFact corpus (`pnpm bench:data` puts it in bench-data/scifact/; CC BY-NC, never committed). Both folders
+// are git-ignored. A missing input stops the script with a one-line hint.
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 export const repo = resolve(import.meta.dirname, '../../..')
 export const modelDir = join(repo, 'bench-models/ms-marco-MiniLM-L-6-v2-random')
-const scifact = resolve(repo, '../shared/data/scifact')
+const scifact = join(repo, 'bench-data/scifact')
 
 for (const [path, hint] of [
-  [modelDir, 'run `pnpm bench:model` first'],
-  [scifact, 'the SciFact corpus is expected in ../shared/data/scifact'],
+  [join(scifact, 'corpus.jsonl'), 'run `pnpm bench:data` first (it fetches the SciFact corpus)'],
+  [join(scifact, 'queries.jsonl'), 'run `pnpm bench:data` first (it fetches the SciFact corpus)'],
+  [join(modelDir, 'onnx/model.onnx'), 'run `pnpm bench:data` then `pnpm bench:model` first'],
 ] as const) {
   if (!existsSync(path)) {
     console.error(`missing ${path}: ${hint}`)

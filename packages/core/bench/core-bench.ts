@@ -10,7 +10,7 @@ import { encodeEncoderPairs, type PairItem } from '../src/tokenization/pair-enco
 import { pairLayoutOf } from '../src/tokenization/pair-layout'
 import { modelDir, scifactTexts } from './bench-inputs'
 
-// Defaults are the issue's setup; `-- --docs 200 --rounds 3` gives a quick run.
+// Defaults are the setup BENCHMARKS.md reports; `-- --docs 200 --rounds 3` gives a quick run.
 const flag = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`)
   return at >= 0 ? Number(process.argv[at + 1]) : fallback

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import type { ResolvedModel } from '@rerank-kit/core'
 import { RerankError } from '@rerank-kit/protocol'
+import { modelCacheDir } from '../cache-dir'
 import type { CliIo } from '../cli-io'
 import type { Command } from '../command'
 import { consoleLogger } from '../console-logger'
@@ -106,7 +107,7 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
   const started = performance.now()
   const reranker = new LocalReranker({
     models: [{ model, workers: 1, device: settings.device, dtype: found.resolved.dtype }],
-    cacheDir: from(settings.modelCacheDir),
+    cacheDir: await modelCacheDir(settings, io),
     offline: true,
     // A device fallback is logged as a warning, with the reason (e.g. CUDA libraries missing).
     logger: consoleLogger('warn', io.stderr),
@@ -134,7 +135,7 @@ async function findModel(settings: Settings, from: (path: string) => string, io:
     '@rerank-kit/core'
   )
   const { model, name } = modelOfSettings(settings, from)
-  const cacheDir = from(settings.modelCacheDir)
+  const cacheDir = await modelCacheDir(settings, io)
   const dtype = settings.useFp16 ? 'fp16' : 'auto'
   const hub = hubDefaultsFromEnv(io.env)
   const offline = settings.useOfflineMode || hub.offline

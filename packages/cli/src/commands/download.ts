@@ -22,7 +22,8 @@ bar, then checks that the model loads and scores offline from there.
   rerank-kit serve --model-name Xenova/ms-marco-MiniLM-L-6-v2 --use-offline-mode
 
 Flags:
-  --dir <cacheDir>    the cache folder [RERANKER_MODEL_CACHE_DIR, else ./models: where serve looks]
+  --dir <cacheDir>    the cache folder [RERANKER_MODEL_CACHE_DIR, else ~/.cache/rerank-kit/models (XDG):
+                      where serve and LocalReranker look]
   --revision <rev>    branch, tag or commit [main]
   --dtype <dtype>     auto, fp32, fp16 or q8 (auto: the first present of fp32, q8, fp16) [auto]
 
@@ -43,7 +44,7 @@ async function runDownload(args: readonly string[], io: CliIo): Promise<number> 
   // Imported when run, like every command's use of core: `serve` in load-balancer mode must not load it.
   const { hubDefaultsFromEnv, LocalReranker, resolveModel } = await import('@rerank-kit/core')
   const revision = flagValue(flags, 'revision') ?? 'main'
-  const cacheDir = cacheDirOf(flagValue(flags, 'dir'), io)
+  const cacheDir = await cacheDirOf(flagValue(flags, 'dir'), io)
   const hub = hubDefaultsFromEnv(io.env)
   if (hub.offline) throw new Error('HF_HUB_OFFLINE is set: a download needs the network')
   const logger = consoleLogger('warn', io.stderr)

@@ -15,7 +15,7 @@ Lists the cached models: repo, revision, ONNX exports, files and size. "partial"
 download did not finish (run rerank-kit download again to complete it).
 
 Flags:
-  --dir <cacheDir>    the cache folder [RERANKER_MODEL_CACHE_DIR, else ./models]
+  --dir <cacheDir>    the cache folder [RERANKER_MODEL_CACHE_DIR, else ~/.cache/rerank-kit/models (XDG)]
   --json              one JSON array instead of a table`,
   run: runModels,
 }
@@ -25,7 +25,7 @@ async function runModels(args: readonly string[], io: CliIo): Promise<number> {
   if (flags.positionals.length > 0) {
     throw new UsageError(`Unexpected argument "${flags.positionals[0]}"`, 'models')
   }
-  const cacheDir = cacheDirOf(flagValue(flags, 'dir'), io)
+  const cacheDir = await cacheDirOf(flagValue(flags, 'dir'), io)
   const cached = await listCachedModels(cacheDir)
   if (flags.values.json) {
     io.stdout.write(`${JSON.stringify(cached, null, 2)}\n`)

@@ -9,7 +9,8 @@ import { isLoopback, urlOfAddress } from '../listen-address'
 import { assertCanListen } from '../port-check'
 import type { ServedBackend } from '../served-backend'
 import { serverTimeouts } from '../server-timeouts'
-import { loadSettings, type Settings, settingsHelp } from '../settings'
+import { loadSettings, type Settings } from '../settings'
+import { settingsHelp } from '../settings-docs'
 import { type StopSignals, watchStopSignals } from '../stop-signals'
 
 /**
@@ -65,11 +66,11 @@ async function serveUntilStopped(
   if (settings.loadBalancerEnabled) {
     // A RouterConfigError (exit code 2) propagates to runCli.
     const { loadBalancer } = await import('../load-balancer')
-    backend = await loadBalancer(settings, from, logger, io.stderr)
+    backend = await loadBalancer(settings, from, io.env, logger, io.stderr)
   } else {
     // Imported when used: a load balancer that routes only to remote backends never loads onnxruntime.
     const { localModel } = await import('../local-model')
-    const { reranker, model } = localModel(settings, from, logger, io.stderr)
+    const { reranker, model } = localModel(settings, from, io.env, logger, io.stderr)
     backend = { reranker, fields: { model }, ready: () => reranker.ready(), close: () => reranker.close() }
   }
   const { reranker } = backend

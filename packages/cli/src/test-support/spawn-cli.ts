@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,6 +9,23 @@ import { pathToFileURL } from 'node:url'
 
 export const cliPackageDir = join(import.meta.dirname, '../..')
 export const fixtureModel = join(cliPackageDir, '../../fixtures/models/tiny-bert-reranker')
+
+/** The fixture model's files by repo path, to serve from a FakeHub as `org/name`. */
+export async function fixtureModelFiles(): Promise<Record<string, Uint8Array>> {
+  const files: Record<string, Uint8Array> = {}
+  for (const entry of await readdir(fixtureModel, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const path = join(entry.parentPath, entry.name)
+    files[
+      path
+        .slice(fixtureModel.length + 1)
+        .split('\\')
+        .join('/')
+    ] = await readFile(path)
+  }
+  return files
+}
+
 const tsx = pathToFileURL(createRequire(join(cliPackageDir, 'package.json')).resolve('tsx')).href
 const running: ChildProcess[] = []
 

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
+import type { EnvLookup } from './hub-env'
 
 /**
  * Cache layout: one folder per repo and revision, usable as-is as a model folder (by us or by transformers.js):
@@ -18,9 +19,18 @@ export function revisionDir(cacheDir: string, repo: string, revision: string): s
   return join(cacheDir, `models--${repo.replace('/', '--')}`, 'revisions', encodeURIComponent(revision))
 }
 
-/** Default cache: `~/.cache/rerank-kit/models`, our own so the layout never mixes with huggingface_hub's. */
-export function defaultCacheDir(): string {
-  return join(homedir(), '.cache', 'rerank-kit', 'models')
+/**
+ * The default cache, one for the libraries and the CLI: `RERANKER_MODEL_CACHE_DIR` (or `RERANKER_MODEL_DIR`) when
+ * set, else `$XDG_CACHE_HOME/rerank-kit/models`, else `~/.cache/rerank-kit/models`. Our own folder, so the layout
+ * never mixes with huggingface_hub's. A relative XDG_CACHE_HOME is ignored, as the XDG spec asks.
+ */
+export function defaultCacheDir(env: EnvLookup = process.env): string {
+  const value = (name: string) => env[name]?.trim() || undefined
+  const chosen = value('RERANKER_MODEL_CACHE_DIR') ?? value('RERANKER_MODEL_DIR')
+  if (chosen !== undefined) return resolve(chosen)
+  const xdg = value('XDG_CACHE_HOME')
+  const cacheHome = xdg !== undefined && isAbsolute(xdg) ? xdg : join(value('HOME') ?? homedir(), '.cache')
+  return join(cacheHome, 'rerank-kit', 'models')
 }
 
 /** A repo-relative `/`-separated path inside a model folder, with the platform's separators. */

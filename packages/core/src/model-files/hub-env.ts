@@ -12,7 +12,7 @@ export const defaultHubEndpoint = 'https://huggingface.co'
 const truthy = new Set(['1', 'true', 'yes', 'on'])
 
 /**
- * The only place model resolution reads the environment, and only for options the caller left out. Uses the
+ * Where model resolution reads the environment (with defaultCacheDir), only for options the caller left out. Uses the
  * variables huggingface_hub documents: `HF_ENDPOINT` (a mirror), `HF_TOKEN` (private or gated models) and
  * `HF_HUB_OFFLINE` (`1`/`true`/`yes`/`on`: never touch the network). Empty values count as unset.
  */

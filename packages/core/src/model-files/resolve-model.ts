@@ -17,7 +17,7 @@ export interface ResolveModelOptions {
   model: string
   /** Branch, tag or commit. Default `main`. */
   revision?: string
-  /** Where hub downloads go. Default `~/.cache/rerank-kit/models` (layout in cache-layout.ts). */
+  /** Where hub downloads go. Default: `defaultCacheDir()` (XDG, or RERANKER_MODEL_CACHE_DIR; cache-layout.ts). */
   cacheDir?: string
   /** Never touch the network: use the cache or fail naming every missing file. Default: HF_HUB_OFFLINE. */
   offline?: boolean
