@@ -14,7 +14,7 @@
 //
 // Every failure is one line on stderr and exit code 1.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { basename, join, relative, resolve } from 'node:path'
 import { crc32, inflateRawSync } from 'node:zlib'
 
 const SCIFACT_URL =
@@ -22,14 +22,8 @@ const SCIFACT_URL =
   'https://public.ukp.informatik.tu-darmstadt.de/thakur/BEIR/datasets/scifact.zip'
 const HF_ENDPOINT = (process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '')
 const TOKENIZER_REPO = 'Xenova/ms-marco-MiniLM-L-6-v2'
-const SCIFACT_FILES = ['corpus.jsonl', 'queries.jsonl']
-const TOKENIZER_FILES = [
-  'config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'vocab.txt',
-]
+// Where each input goes and its files: shared with bench:model and the benchmarks that read them.
+const layout = JSON.parse(readFileSync(new URL('./bench-data-layout.json', import.meta.url), 'utf8'))
 const DOWNLOAD_TIMEOUT_MS = 5 * 60_000
 
 class Failure extends Error {}
@@ -50,6 +44,9 @@ function parseArgs(argv) {
   }
   return options
 }
+
+/** A layout folder (`bench-data/<name>`) in the repository, or `<name>` under `--out`. */
+const within = (out, dir) => (out === undefined ? join(repo, dir) : join(out, basename(dir)))
 
 const shown = (path) => {
   const fromRepo = relative(repo, path)
@@ -151,7 +148,6 @@ async function provide({ label, target, files, from, fromOption, fetchAll }) {
 async function main() {
   const options = parseArgs(process.argv.slice(2))
   const fromEnv = (name) => (process.env[name] ? resolve(typedIn, process.env[name]) : undefined)
-  const out = options.out ?? join(repo, 'bench-data')
   const scifactFrom = options['scifact-from'] ?? fromEnv('BENCH_SCIFACT_DIR')
   const tokenizerFrom = options['tokenizer-from'] ?? fromEnv('BENCH_TOKENIZER_DIR')
   for (const [from, name] of [
@@ -163,8 +159,8 @@ async function main() {
 
   await provide({
     label: 'SciFact corpus (CC BY-NC 2.0)',
-    target: join(out, 'scifact'),
-    files: SCIFACT_FILES,
+    target: within(options.out, layout.scifact.dir),
+    files: layout.scifact.files,
     from: scifactFrom,
     fromOption: '--scifact-from / BENCH_SCIFACT_DIR',
     fetchAll: async (files) =>
@@ -172,8 +168,8 @@ async function main() {
   })
   await provide({
     label: 'ms-marco-MiniLM-L-6-v2 tokenizer',
-    target: join(out, 'ms-marco-MiniLM-L-6-v2-tokenizer'),
-    files: TOKENIZER_FILES,
+    target: within(options.out, layout.tokenizer.dir),
+    files: layout.tokenizer.files,
     from: tokenizerFrom,
     fromOption: '--tokenizer-from / BENCH_TOKENIZER_DIR',
     fetchAll: async (files) => {

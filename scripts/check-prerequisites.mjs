@@ -6,18 +6,6 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
-function onPath(program) {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    if (!dir) return false
-    try {
-      accessSync(join(dir, program), constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
-}
-
 function isExecutable(file) {
   try {
     accessSync(file, constants.X_OK)
@@ -26,6 +14,9 @@ function isExecutable(file) {
     return false
   }
 }
+
+const onPath = (program) =>
+  (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)))
 
 const [major, minor] = process.versions.node.split('.').map(Number)
 // The same default as packages/server/src/test-support/docs-browser.ts, which launches it.

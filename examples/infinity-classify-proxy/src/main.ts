@@ -7,8 +7,9 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { RerankClient } from '@rerank-kit/client'
+import { type Logger, LogThrottle } from '@rerank-kit/protocol'
 import { createNodeListener, createRerankHandler, type ServedReranker } from '@rerank-kit/server'
-import { describeUpstreamFailure, failureLog } from './upstream-failure'
+import { describeUpstreamFailure } from './upstream-failure'
 import { watchUpstreamHealth } from './upstream-health'
 
 // 1. Settings. INFINITY_URL is where Infinity listens, with its --url-prefix if it has one (e.g.
@@ -34,7 +35,10 @@ const infinity = new RerankClient({ baseUrl: infinityUrl, format: 'infinity-clas
 // 3. What the caller gets for a failure of Infinity's is generic (a 502 or 504); the log says why, once per
 //    cause every 10 s: connection refused (ECONNREFUSED), a timeout, or the status Infinity answered. With a
 //    health check, /ready answers 503 while Infinity is down, so a load balancer can route around this proxy.
-const logFailure = failureLog((line) => console.error(line))
+const printRepeats = (message: string, fields?: Record<string, unknown>) =>
+  console.error(fields?.repeated ? `${message} (and ${fields.repeated} more like it)` : message)
+const print: Logger = { debug: printRepeats, info: printRepeats, warn: printRepeats, error: printRepeats }
+const failures = new LogThrottle(print, 10_000)
 const health = healthPath
   ? watchUpstreamHealth(
       `${infinityUrl.replace(/\/+$/, '')}/${healthPath.replace(/^\/+/, '')}`,
@@ -48,7 +52,7 @@ const reranker: ServedReranker = {
     try {
       return await infinity.rerank(request, options)
     } catch (error) {
-      logFailure(`Infinity at ${where} failed: ${describeUpstreamFailure(error)}`)
+      failures.log('error', `Infinity at ${where} failed: ${describeUpstreamFailure(error)}`, {})
       throw error
     }
   },

@@ -1,4 +1,5 @@
-import { describeUpstreamFailure, systemCodeOf } from './upstream-failure'
+import { systemErrorCode } from '@rerank-kit/protocol'
+import { describeUpstreamFailure } from './upstream-failure'
 
 /**
  * Asks Infinity's health route every `intervalMs` (GET, 2xx is healthy, at most `timeoutMs` per try) and
@@ -25,7 +26,7 @@ export function watchUpstreamHealth(
       problem =
         name === 'TimeoutError'
           ? `health check timed out after ${timeoutMs} ms`
-          : `health check failed: ${systemCodeOf(error) ?? describeUpstreamFailure(error)}`
+          : `health check failed: ${systemErrorCode(error) ?? describeUpstreamFailure(error)}`
     }
     if (problem === undefined && !healthy) log(`Infinity at ${where} is healthy: /ready answers 200`)
     if (problem !== undefined && problem !== lastProblem)

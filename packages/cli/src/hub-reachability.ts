@@ -1,3 +1,5 @@
+import { systemErrorCode } from '@rerank-kit/protocol'
+
 // `check` asks the hub once, the way serve's download would start, so an offline machine hears "unreachable"
 // from check rather than from serve after it has started.
 
@@ -33,7 +35,8 @@ export async function probeHubFile(
     const name = (error as Error).name
     if (name === 'TimeoutError' || name === 'AbortError')
       return { reachable: false, reason: `no answer within ${timeoutMs / 1000} s` }
-    return { reachable: false, reason: networkReason(error) }
+    // fetch says only "fetch failed": the system code (ECONNREFUSED, ENOTFOUND, ...) is in its cause.
+    return { reachable: false, reason: systemErrorCode(error) ?? (error as Error).message }
   }
 }
 
@@ -43,17 +46,6 @@ function statusReason(status: number, token: string | undefined): string {
   }
   if (status === 404) return 'answered 404: no such model, or it has no config.json'
   return `answered ${status}`
-}
-
-/** fetch says only "fetch failed": the system code (ECONNREFUSED, ENOTFOUND, ...) is in its cause. */
-function networkReason(error: unknown): string {
-  let cause: unknown = error
-  for (let depth = 0; depth < 5 && cause instanceof Error; depth++) {
-    const code = (cause as { code?: unknown }).code
-    if (typeof code === 'string') return `${code} (${cause.message})`
-    cause = cause.cause
-  }
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** The URL as output may show it: no user info (a mirror's `https://user:password@host`), no query. */

@@ -3,16 +3,18 @@
 // are git-ignored. A missing input stops the script with a one-line hint.
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import layout from '../../../scripts/bench-data-layout.json'
 
 export const repo = resolve(import.meta.dirname, '../../..')
 export const modelDir = join(repo, 'bench-models/ms-marco-MiniLM-L-6-v2-random')
-const scifact = join(repo, 'bench-data/scifact')
+const scifact = join(repo, layout.scifact.dir)
 
 for (const [path, hint] of [
-  [join(scifact, 'corpus.jsonl'), 'run `pnpm bench:data` first (it fetches the SciFact corpus)'],
-  [join(scifact, 'queries.jsonl'), 'run `pnpm bench:data` first (it fetches the SciFact corpus)'],
-  [join(modelDir, 'onnx/model.onnx'), 'run `pnpm bench:data` then `pnpm bench:model` first'],
-] as const) {
+  ...layout.scifact.files.map(
+    (file) => [join(scifact, file), 'run `pnpm bench:data` first (it fetches the SciFact corpus)'] as const,
+  ),
+  [join(modelDir, 'onnx/model.onnx'), 'run `pnpm bench:data` then `pnpm bench:model` first'] as const,
+]) {
   if (!existsSync(path)) {
     console.error(`missing ${path}: ${hint}`)
     process.exit(1)

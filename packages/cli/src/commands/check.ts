@@ -94,7 +94,8 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
     }
   }
 
-  const found = await findModel(settings, from, io)
+  const cacheDir = await modelCacheDir(settings, io)
+  const found = await findModel(settings, from, cacheDir, io)
   if (!found.ok) {
     line('model', found.text)
     return found.exitCode
@@ -107,7 +108,7 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
   const started = performance.now()
   const reranker = new LocalReranker({
     models: [{ model, workers: 1, device: settings.device, dtype: found.resolved.dtype }],
-    cacheDir: await modelCacheDir(settings, io),
+    cacheDir,
     offline: true,
     // A device fallback is logged as a warning, with the reason (e.g. CUDA libraries missing).
     logger: consoleLogger('warn', io.stderr),
@@ -130,12 +131,16 @@ type Found =
   | { ok: false; text: string; exitCode: number }
 
 /** Where the model would come from, looking only at the disk. */
-async function findModel(settings: Settings, from: (path: string) => string, io: CliIo): Promise<Found> {
+async function findModel(
+  settings: Settings,
+  from: (path: string) => string,
+  cacheDir: string,
+  io: CliIo,
+): Promise<Found> {
   const { hubDefaultsFromEnv, hubFileUrl, requiredModelFiles, resolveModel, revisionDir } = await import(
     '@rerank-kit/core'
   )
   const { model, name } = modelOfSettings(settings, from)
-  const cacheDir = await modelCacheDir(settings, io)
   const dtype = settings.useFp16 ? 'fp16' : 'auto'
   const hub = hubDefaultsFromEnv(io.env)
   const offline = settings.useOfflineMode || hub.offline
