@@ -58,7 +58,9 @@ function effectiveDefaults(): Map<string, string | undefined> {
   return new Map(
     Object.entries(settingDefinitions).map(([setting, { key }]) => {
       const value = settings[key]
-      const shown = Array.isArray(value) ? (value.length > 0 ? value.join(',') : undefined) : value
+      // An empty list or table is "none": the listings describe it in words.
+      const empty = typeof value === 'object' && value !== null && Object.keys(value).length === 0
+      const shown = empty ? undefined : Array.isArray(value) ? value.join(',') : value
       return [`RERANKER_${setting}`, shown === undefined ? undefined : String(shown)]
     }),
   )

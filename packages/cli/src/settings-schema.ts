@@ -1,4 +1,4 @@
-import { rerankRoutePaths } from '@rerank-kit/server'
+import { parseModelAliases, parseRouteFamilyPrefixes, rerankRoutePaths } from '@rerank-kit/server'
 import type { Settings } from './settings'
 
 /**
@@ -107,6 +107,17 @@ export const settingDefinitions: Readonly<Record<string, SettingDefinition>> = {
     group: 'Server',
     example: '2',
   },
+  ROUTE_PREFIXES: {
+    key: 'routePrefixes',
+    parse: parseRouteFamilyPrefixes,
+    fallback: {},
+    defaultText: 'none (`/voyage`, `/tei`, `/api` for Jina, the root for the others)',
+    help: 'comma-separated family=prefix pairs moving an API family (native, cohere, cohere-v2, jina, voyage, mixedbread, tei); off leaves one out',
+    details:
+      'e.g. `tei=/,native=/native` answers TEI clients at `/rerank`; two families on one path is a start-up error',
+    group: 'Server',
+    example: 'tei=/,native=/native',
+  },
   LOG_LEVEL: {
     key: 'logLevel',
     parse: oneOf('debug', 'info', 'warn', 'warning', 'error'),
@@ -179,6 +190,24 @@ export const settingDefinitions: Readonly<Record<string, SettingDefinition>> = {
     parse: boolean,
     fallback: false,
     help: 'load onnx/model_fp16.onnx (half precision)',
+    group: 'Model',
+  },
+  MODEL_ALIASES: {
+    key: 'modelAliases',
+    parse: parseModelAliases,
+    fallback: {},
+    defaultText: 'none',
+    help: 'comma-separated name=served-name pairs: model names clients send, answered by a served model',
+    details:
+      "clients send their vendor's default (`rerank-v3.5`, `rerank-2`, ...) unless told; an unknown name is a 404 listing the served models",
+    group: 'Model',
+    example: `rerank-v3.5=${defaultModelName},rerank-2=${defaultModelName}`,
+  },
+  ACCEPT_ANY_MODEL: {
+    key: 'acceptAnyModel',
+    parse: boolean,
+    fallback: false,
+    help: "answer any model name with the default model (the answer's model names it)",
     group: 'Model',
   },
   MAX_DOCUMENT_LENGTH: {

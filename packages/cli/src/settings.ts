@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import type { RouteFamilyPrefixes } from '@rerank-kit/server'
 import { boolean, settingDefinitions as definitions } from './settings-schema'
 
 /**
@@ -19,6 +20,12 @@ export interface Settings {
   modelCacheDir: string | undefined
   useOfflineMode: boolean
   maxLength: number | undefined
+  /** Model names clients send → the served model that answers them. */
+  modelAliases: Record<string, string>
+  /** Any model name is answered by the default model. */
+  acceptAnyModel: boolean
+  /** Where each API family is mounted (`false`: not served); unset families keep their default paths. */
+  routePrefixes: RouteFamilyPrefixes
   /** Characters a document may have (413 past it); longer texts than the model reads are cut before tokenizing. */
   maxDocumentLength: number
   /** Characters the query may have (413 past it). */

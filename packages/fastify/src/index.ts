@@ -4,7 +4,6 @@ import {
   defaultMaxBodyBytes,
   precheckNodeRequest,
   type RerankHandlerOptions,
-  rerankRoutePaths,
   toPlainRequest,
 } from '@rerank-kit/server'
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
@@ -100,7 +99,7 @@ const plugin: FastifyPluginAsync<RerankPluginOptions> = async (instance, options
     serve(request, reply, code && Object.hasOwn(sameWords, code) ? sameWords[code]!() : error)
   })
   // Every method, so that the handler answers a wrong one 405 (with Allow) like on every other server.
-  for (const url of [...rerankRoutePaths.post, ...rerankRoutePaths.get]) {
+  for (const url of [...handler.routes.post, ...handler.routes.get]) {
     instance.all(url, (request, reply) => serve(request, reply))
   }
   if (options.closeReranker) {

@@ -1,20 +1,23 @@
 import * as z from 'zod'
 import { cohereFormat, cohereV2Format } from './formats/cohere/cohere-format'
-import type { RerankFormat } from './formats/format'
+import type { RerankFormat, RerankFormatName } from './formats/format'
 import { jinaFormat } from './formats/jina/jina-format'
+import { mixedbreadFormat } from './formats/mixedbread/mixedbread-format'
 import { nativeFormat } from './formats/native/native-format'
+import { teiFormat } from './formats/tei/tei-format'
+import { voyageFormat } from './formats/voyage/voyage-format'
 
-interface RouteDoc {
-  path: string
-  format: RerankFormat
+interface FormatDoc {
   summary: string
   error: Record<string, unknown>
 }
 
-const routes: RouteDoc[] = [
-  {
-    path: '/rerank',
-    format: nativeFormat,
+const messageError = { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] }
+const detailError = { type: 'object', properties: { detail: { type: 'string' } }, required: ['detail'] }
+
+/** What the document says of each family's rerank route; its schemas come from the format itself. */
+const formatDocs: Partial<Record<RerankFormatName, FormatDoc>> = {
+  native: {
     summary: 'Rerank (native: every option, documents returned by default)',
     error: {
       type: 'object',
@@ -28,25 +31,35 @@ const routes: RouteDoc[] = [
       required: ['error'],
     },
   },
-  {
-    path: '/v1/rerank',
-    format: cohereFormat,
-    summary: 'Rerank (Cohere v1, answering the Cohere + Jina superset)',
-    error: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  cohere: {
+    summary:
+      'Rerank (Cohere v1, answering the Cohere + Jina + Together superset; Together clients use base URL /v1)',
+    error: messageError,
   },
-  {
-    path: '/v2/rerank',
-    format: cohereV2Format,
-    summary: 'Rerank (Cohere v2)',
-    error: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+  'cohere-v2': { summary: 'Rerank (Cohere v2)', error: messageError },
+  jina: { summary: 'Rerank (Jina, documents returned by default)', error: detailError },
+  voyage: { summary: 'Rerank (Voyage: the Voyage SDK with baseUrl <server>/voyage/v1)', error: detailError },
+  mixedbread: { summary: 'Rerank (mixedbread: input, top_k, return_input)', error: detailError },
+  tei: {
+    summary: "Rerank (Text Embeddings Inference: texts in, a bare array out; TEI's base URL is <server>/tei)",
+    error: {
+      type: 'object',
+      properties: { error: { type: 'string' }, error_type: { type: 'string' } },
+      required: ['error', 'error_type'],
+    },
   },
-  {
-    path: '/api/v1/rerank',
-    format: jinaFormat,
-    summary: 'Rerank (Jina, documents returned by default)',
-    error: { type: 'object', properties: { detail: { type: 'string' } }, required: ['detail'] },
-  },
-]
+}
+
+/** The routes documented when the caller does not pass its own (a handler passes its route table). */
+const defaultRoutes: ReadonlyMap<string, RerankFormat> = new Map<string, RerankFormat>([
+  ['/rerank', nativeFormat],
+  ['/v1/rerank', cohereFormat],
+  ['/v2/rerank', cohereV2Format],
+  ['/api/v1/rerank', jinaFormat],
+  ['/voyage/v1/rerank', voyageFormat],
+  ['/v1/reranking', mixedbreadFormat],
+  ['/tei/rerank', teiFormat],
+])
 
 const errorStatuses: Record<string, string> = {
   '400': 'Invalid request (the body, a field, or the content type)',
@@ -74,9 +87,21 @@ const json = (schema: Record<string, unknown>) => ({ 'application/json': { schem
  * The OpenAPI 3.1 document of the rerank routes, generated from the same zod schemas that parse requests,
  * so the documentation cannot drift from what the server accepts.
  */
-export function rerankOpenApiDocument(options: { prefix?: string; title?: string; version?: string } = {}) {
+export function rerankOpenApiDocument(
+  options: {
+    prefix?: string
+    title?: string
+    version?: string
+    /** The rerank routes (path → its format), relative to the prefix; TEI's `/info` comes with TEI's route. */
+    routes?: ReadonlyMap<string, RerankFormat>
+  } = {},
+) {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '')
   const paths: Record<string, unknown> = {}
+  const routes = [...(options.routes ?? defaultRoutes)].flatMap(([path, format]) => {
+    const doc = formatDocs[format.name]
+    return doc ? [{ path, format, ...doc }] : []
+  })
   for (const route of routes) {
     const responses: Record<string, unknown> = {
       '200': {
@@ -116,6 +141,12 @@ export function rerankOpenApiDocument(options: { prefix?: string; title?: string
   )
   paths[`${prefix}/openapi.json`] = get('This document', 'OpenAPI 3.1')
   paths[`${prefix}/docs`] = get('A page that renders this document', 'HTML, self-contained', 'text/html')
+  for (const route of routes.filter((each) => each.format.name === 'tei')) {
+    paths[`${prefix}${route.path.replace(/\/rerank$/, '')}/info`] = get(
+      "TEI's model information",
+      '{"model_id", "model_type": {"reranker": ...}, "max_client_batch_size"}',
+    )
+  }
   return {
     openapi: '3.1.0',
     info: { title: options.title ?? 'rerank-kit', version: options.version ?? '0.0.0' },

@@ -26,6 +26,14 @@ describe('presentedKey', () => {
     expect(presentedKey({ authorization: 'Basic abc' })).toBe('')
     expect(presentedKey({})).toBe('')
   })
+
+  it('reads a bare key in Authorization, as older SDKs (mixedbread-ai 2) send it', () => {
+    expect(presentedKey({ authorization: 'abc' })).toBe('abc')
+    expect(presentedKey({ authorization: ' abc ', 'x-api-key': 'def' })).toBe('abc')
+    // "Bearer" alone is a scheme with no token, not a key named Bearer.
+    expect(presentedKey({ authorization: 'Bearer' })).toBe('')
+    expect(presentedKey({ authorization: '  ' })).toBe('')
+  })
 })
 
 describe('apiKeyMatches', () => {

@@ -2,11 +2,17 @@ import { headerValue } from './request-headers'
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>
 
-/** The key a caller presented: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+/**
+ * The key a caller presented: `Authorization: Bearer <key>`, a bare `Authorization: <key>` (mixedbread's older
+ * SDK sends it so), or `x-api-key: <key>`. Another scheme (`Basic ...`) is not a key.
+ */
 export function presentedKey(headers: Headers): string {
-  const authorization = headerValue(headers, 'authorization') ?? ''
-  const bearer = /^Bearer\s+(.+)$/i.exec(authorization.trim())
-  return bearer ? bearer[1]!.trim() : (headerValue(headers, 'x-api-key') ?? '').trim()
+  const authorization = (headerValue(headers, 'authorization') ?? '').trim()
+  const bearer = /^Bearer\s+(.+)$/i.exec(authorization)
+  if (bearer) return bearer[1]!.trim()
+  if (authorization !== '' && !/\s/.test(authorization) && !/^Bearer$/i.test(authorization))
+    return authorization
+  return (headerValue(headers, 'x-api-key') ?? '').trim()
 }
 
 /**

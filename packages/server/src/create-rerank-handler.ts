@@ -1,13 +1,9 @@
 import {
   checkRequestLimits,
-  cohereFormat,
-  cohereV2Format,
   errorResponse,
   fromUnknown,
   isJsonContentType,
-  jinaFormat,
   LogThrottle,
-  modelNotFound,
   nativeFormat,
   parseJsonBody,
   RerankError,
@@ -23,7 +19,9 @@ import { docsPageRenderer, requestOrigin } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
 import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
+import { modelNameResolver, unservedAliasTargets } from './model-names'
 import { headerValue, requestIdOf } from './request-headers'
+import { type RouteFamily, type RouteTable, routeTableOf } from './route-families'
 
 /** 405: the route exists, not with this method (the answer's Allow header names the right ones). */
 const methodNotAllowed = (method: string, path: string, allowed: string) =>
@@ -77,23 +75,37 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
   body,
 })
 
-/** The POST routes, each answering (and erring) in its family's format. A Map: looking a fresh path string
- * up in an object's keys is a megamorphic load on every request. */
-const rerankRoutes: ReadonlyMap<string, RerankFormat> = new Map<string, RerankFormat>([
-  ['/rerank', nativeFormat],
-  ['/v1/rerank', cohereFormat],
-  ['/v2/rerank', cohereV2Format],
-  ['/api/v1/rerank', jinaFormat],
-])
-
 /** The body limit when none is configured (10 MiB), shared by every way of reading a body. */
 export const defaultMaxBodyBytes = 10 * 2 ** 20
 
-/** Every route, relative to the prefix: adapters register exactly these and leave the rest to the host app. */
-export const rerankRoutePaths = {
-  post: [...rerankRoutes.keys()],
-  get: ['/health', '/ready', '/v1/models', '/stats', '/lb/stats', '/metrics', '/openapi.json', '/docs'],
-} as const
+/** The routes every handler has, whatever its families: monitoring, models and documentation. */
+const builtInGetRoutes = [
+  '/health',
+  '/ready',
+  '/v1/models',
+  '/stats',
+  '/lb/stats',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+] as const
+
+const defaultRouteTable = routeTableOf({}, builtInGetRoutes)
+
+/** The route paths of a handler, relative to its prefix: adapters register exactly these. */
+export interface RerankRoutePaths {
+  readonly post: readonly string[]
+  readonly get: readonly string[]
+}
+
+const routePathsOf = (table: RouteTable): RerankRoutePaths => ({
+  post: [...table.post.keys()],
+  get: [...builtInGetRoutes, ...table.familyGet.keys()],
+})
+
+/** Every route of a handler with the default families, relative to the prefix (`handler.routes` has a
+ * handler's own, where its `routeFamilies` moved some). */
+export const rerankRoutePaths: RerankRoutePaths = routePathsOf(defaultRouteTable)
 
 /** What a request says before its body: all the header-only checks need. */
 export type RequestHead = Pick<PlainRequest, 'method' | 'path' | 'headers' | 'remoteAddress' | 'logger'>
@@ -114,6 +126,8 @@ export interface RerankHandler {
    * check, in the route's error format.
    */
   precheck(head: RequestHead, refusal?: unknown): PlainResponse | undefined
+  /** This handler's routes relative to its prefix: an adapter that registers routes one by one uses these. */
+  readonly routes: RerankRoutePaths
 }
 
 /**
@@ -137,6 +151,22 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   // key budget must not be spent twice). Weak: a request whose body never arrives leaves nothing behind.
   const admitted = new WeakSet<object>()
   const { reranker } = options
+  // The POST routes, each answering (and erring) in its family's format. A Map: looking a fresh path string
+  // up in an object's keys is a megamorphic load on every request. Colliding prefixes throw here, at start.
+  const routeTable = options.routeFamilies
+    ? routeTableOf(options.routeFamilies, builtInGetRoutes)
+    : defaultRouteTable
+  const rerankRoutes = routeTable.post
+  const routes = routePathsOf(routeTable)
+  const servedModelOf = modelNameResolver(options)
+  if (options.modelAliases && reranker.modelNames) {
+    const unserved = unservedAliasTargets(options.modelAliases, reranker.modelNames)
+    if (unserved.length > 0) {
+      throw new Error(
+        `model aliases name models not served here: ${unserved.join(', ')} (served: ${reranker.modelNames.join(', ')})`,
+      )
+    }
+  }
   // Built once: options objects made per request were garbage on every call.
   const limits = options.limits ?? {}
   const bodyLimits = { maxBytes: limits.maxBodyBytes ?? defaultMaxBodyBytes }
@@ -193,11 +223,24 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     }
     const parsed = format.parseRequest(body)
     checkRequestLimits(parsed, limits)
-    const served = reranker.modelNames
-    if (parsed.model !== undefined && served && !served.includes(parsed.model)) {
-      throw modelNotFound(parsed.model, served)
+    if (parsed.model === undefined) return parsed
+    // An alias (or, when any name is accepted, the default model) answers as the served model it stands for,
+    // and the answer's `model` says which.
+    const model = servedModelOf(parsed.model, reranker.modelNames)
+    return model === parsed.model ? parsed : { ...parsed, model }
+  }
+
+  /** TEI's `GET /info`: what TEI clients read to learn the model (its other fields describe TEI's own batcher). */
+  function familyInfo(family: RouteFamily): unknown {
+    const model = reranker.modelNames?.[0] ?? 'unknown'
+    if (family !== 'tei') throw new RerankError('not_found', `No info route for ${family}`)
+    return {
+      model_id: model,
+      model_sha: null,
+      model_type: { reranker: { id2label: { '0': 'LABEL_0' }, label2id: { LABEL_0: 0 } } },
+      max_client_batch_size: limits.maxDocuments ?? null,
+      router: 'rerank-kit',
     }
-    return parsed
   }
 
   /** The GET routes (and the 404 of everything else). */
@@ -236,6 +279,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
             body: metrics.render(await reranker.stats?.()),
           }
       }
+      const familyRoute = routeTable.familyGet.get(path)
+      if (familyRoute) return json(200, familyInfo(familyRoute.family))
     }
     throw new RerankError('not_found', `No route ${method} ${prefix}${path}`)
   }
@@ -245,7 +290,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     const pathOnly = query === -1 ? path : path.slice(0, query)
     return pathOnly.startsWith(prefix) ? pathOnly.slice(prefix.length) || '/' : pathOnly
   }
-  const known = new Set<string>([...rerankRoutePaths.post, ...rerankRoutePaths.get])
+  const known = new Set<string>([...routes.post, ...routes.get])
   const metrics = new HttpMetrics()
   // The document and page per mount point, built on first use: one for the handler's own prefix, plus one per
   // place a framework mounts it (Express can mount a router at several). Bounded: a mount path with a
@@ -255,7 +300,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     const full = `${mountPath.replace(/\/+$/, '')}${prefix}`
     let built = documents.get(full)
     if (!built) {
-      const openApi = rerankOpenApiDocument({ prefix: full })
+      const openApi = rerankOpenApiDocument({ prefix: full, routes: rerankRoutes })
       built = { openApi, page: docsPageRenderer(openApi) }
       if (documents.size < 16) documents.set(full, built)
     }
@@ -310,7 +355,9 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         request.logger ?? logger,
       )
     }
-    const response = errorResponse(error, (rerankFormat ?? nativeFormat).formatError)
+    // A family's GET route (TEI's /info) errs in its family's format too.
+    const errorFormat = rerankFormat ?? routeTable.familyGet.get(path)?.format ?? nativeFormat
+    const response = errorResponse(error, errorFormat.formatError)
     if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
     if (error.code === 'method_not_allowed') response.headers.allow = rerankFormat ? 'POST' : 'GET, HEAD'
     return finish(request, response, path, requestId, started)
@@ -368,5 +415,5 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       return failure(request, thrown, path, rerankFormat, requestId, started, callOptions)
     }
   }
-  return Object.assign(handle, { handles: (path: string) => known.has(relative(path)), precheck })
+  return Object.assign(handle, { handles: (path: string) => known.has(relative(path)), precheck, routes })
 }

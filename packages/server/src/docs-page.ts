@@ -10,11 +10,15 @@ import { resolveRef, type SchemaNode, typeText } from './docs-page-schema'
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-const sample = {
-  query: 'capital of France',
-  documents: ['Paris is the capital of France.', 'Bananas are yellow.'],
-  top_n: 1,
-}
+/** The example's values, each under whichever of its names the family's schema lists first (its own). */
+const sample: [names: string[], value: unknown][] = [
+  [['query'], 'capital of France'],
+  [
+    ['documents', 'texts', 'input'],
+    ['Paris is the capital of France.', 'Bananas are yellow.'],
+  ],
+  [['top_n', 'top_k'], 1],
+]
 
 /** Stands for the origin in the prepared page; replaced per request (see `docsPageRenderer`). */
 const originMark = '\u0000origin\u0000'
@@ -25,7 +29,11 @@ function curl(method: string, path: string, bodySchema: SchemaNode | undefined):
   if (method !== 'get') lines[0] += ` -X ${method.toUpperCase()}`
   if (bodySchema) {
     const body: Record<string, unknown> = {}
-    for (const [key, value] of Object.entries(sample)) if (bodySchema.properties?.[key]) body[key] = value
+    const listed = Object.keys(bodySchema.properties ?? {})
+    for (const [names, value] of sample) {
+      const name = listed.find((key) => names.includes(key))
+      if (name !== undefined) body[name] = value
+    }
     lines.push("  -H 'content-type: application/json'", `  -d '${JSON.stringify(body)}'`)
   }
   return lines.join(' \\\n')

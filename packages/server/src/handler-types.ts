@@ -1,6 +1,8 @@
 import type { Logger, Reranker, RerankRequestLimits } from '@rerank-kit/protocol'
 import type { AuthFailureLimits } from './auth-failure-limit'
 import type { KeyRateLimits } from './key-rate-limit'
+import type { ModelNameOptions } from './model-names'
+import type { RouteFamilyPrefixes } from './route-families'
 
 /** A request as every framework can give it: already-parsed JSON, raw bytes, or text. */
 export interface PlainRequest {
@@ -45,11 +47,20 @@ export interface ServedReranker extends Reranker {
   stats?(): unknown
 }
 
-export interface RerankHandlerOptions {
+export interface RerankHandlerOptions extends ModelNameOptions {
   reranker: ServedReranker
   /** Mount point, e.g. `/reranker`; routes are relative to it. */
   prefix?: string
-  /** Accepted keys (`Authorization: Bearer <key>` or `x-api-key`); none means no auth. */
+  /**
+   * Where each API family is mounted, relative to `prefix` (`false`: not served). Defaults: native `/rerank`,
+   * Cohere `/v1/rerank` and `/v2/rerank`, Jina `/api/v1/rerank`, Voyage `/voyage/v1/rerank`, mixedbread
+   * `/v1/reranking`, TEI `/tei/rerank` and `/tei/info`. E.g. `{ tei: '', native: '/native' }` answers TEI
+   * clients at `/rerank`.
+   */
+  routeFamilies?: RouteFamilyPrefixes
+  /**
+   * Accepted keys (`Authorization: Bearer <key>`, a bare key in `Authorization` as older SDKs send it, or
+   * `x-api-key`); none means no auth. */
   apiKeys?: readonly string[]
   /** Routes reachable without a key, relative to the prefix. Default: `/health` and `/ready` (they reveal nothing). */
   publicRoutes?: readonly string[]

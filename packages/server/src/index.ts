@@ -6,12 +6,14 @@ export {
   defaultMaxBodyBytes,
   type RequestHead,
   type RerankHandler,
+  type RerankRoutePaths,
   rerankRoutePaths,
 } from './create-rerank-handler'
 export { createFetchHandler } from './fetch-handler'
 export type { PlainRequest, PlainResponse, RerankHandlerOptions, ServedReranker } from './handler-types'
 export { type InFlightLimitedReranker, type InFlightLimitOptions, limitInFlight } from './in-flight-limit'
 export { KeyRateLimiter, type KeyRateLimits } from './key-rate-limit'
+export { type ModelNameOptions, parseModelAliases } from './model-names'
 export {
   createNodeListener,
   type PlainHandler,
@@ -29,3 +31,10 @@ export {
   defaultMaxConnections,
   type RerankServerOptions,
 } from './node-server'
+export {
+  parseRouteFamilyPrefixes,
+  type RouteFamily,
+  type RouteFamilyPrefixes,
+  routeFamilies,
+  routeFamilyNames,
+} from './route-families'

@@ -23,8 +23,9 @@ export const serve: Command = {
   summary: 'run the rerank server (a local model, or a load balancer over backends)',
   help: `Usage: rerank-kit serve [flags]
 
-Serves a reranker over HTTP: POST /rerank (native), /v1/rerank and /v2/rerank (Cohere), /api/v1/rerank
-(Jina), plus /health, /ready, /v1/models, /stats, /metrics. Each setting is a flag or a RERANKER_* variable
+Serves a reranker over HTTP: POST /rerank (native), /v1/rerank and /v2/rerank (Cohere; Together with base
+URL /v1), /api/v1/rerank (Jina), /voyage/v1/rerank (Voyage), /v1/reranking (mixedbread), /tei/rerank (TEI),
+plus /health, /ready, /v1/models, /stats, /metrics, /docs. Each setting is a flag or a RERANKER_* variable
 (environment or a .env file in the current folder); flags win.
 
   rerank-kit serve --model-path ./model                 a local model folder
@@ -86,6 +87,9 @@ async function serveUntilStopped(
       authFailureLimits: { maxFailures: settings.authFailureLimit, windowMs: settings.authFailureWindow },
     }),
     publicRoutes: settings.publicRoutes,
+    modelAliases: settings.modelAliases,
+    acceptAnyModel: settings.acceptAnyModel,
+    routeFamilies: settings.routePrefixes,
     logger,
   })
   // Requests are checked from their headers (connection cap, key, route, size) before a body byte is read.

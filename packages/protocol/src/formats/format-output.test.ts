@@ -84,7 +84,8 @@ describe('formatResponse', () => {
       meta: { api_version: { version: '1' }, billed_units: { search_units: 3 } },
     })
     const withUsage = cohereFormat.formatResponse(response, { ...request, returnDocuments: false })
-    expect(withUsage.usage).toEqual({ total_tokens: 42 })
+    // Together's three fields: @ai-sdk/togetherai refuses an answer without any of them.
+    expect(withUsage.usage).toEqual({ prompt_tokens: 42, completion_tokens: 0, total_tokens: 42 })
     expect(withUsage.meta).toEqual({
       api_version: { version: '1' },
       billed_units: { search_units: 1 },
@@ -92,7 +93,7 @@ describe('formatResponse', () => {
     })
   })
 
-  it('Cohere v2: version 2, no model or usage, a fresh uuid when the response has no id', () => {
+  it('Cohere v2: version 2, no model, a fresh uuid when the response has no id, usage only when counted', () => {
     const body = cohereV2Format.formatResponse(
       { results: response.results },
       { ...request, returnDocuments: false },
@@ -100,6 +101,22 @@ describe('formatResponse', () => {
     expect(Object.keys(body).sort()).toEqual(['id', 'meta', 'results'])
     expect(body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(body.meta.api_version.version).toBe('2')
+    const counted = cohereV2Format.formatResponse(response, { ...request, returnDocuments: false })
+    expect(counted.usage).toEqual({ prompt_tokens: 42, completion_tokens: 0, total_tokens: 42 })
+  })
+
+  it('reads top_k as an alias of top_n on the Cohere and Jina routes (Voyage and mixedbread users send it)', () => {
+    for (const format of [cohereFormat, cohereV2Format, jinaFormat]) {
+      expect(
+        format.parseRequest({ query: 'q', documents: ['a', 'b', 'c'], top_k: 2 }).topN,
+        format.name,
+      ).toBe(2)
+      expect(format.parseRequest({ query: 'q', documents: ['a'], top_k: 1, top_n: 1 }).topN).toBe(1)
+      expect(() => format.parseRequest({ query: 'q', documents: ['a'], top_k: 1, top_n: 2 })).toThrow(
+        'Invalid request: send either top_n or top_k, not both',
+      )
+      expect(() => format.parseRequest({ query: 'q', documents: ['a'], top_k: 0 })).toThrow(/top_k/)
+    }
   })
 
   it('Jina: {model, usage, results} with {text} documents', () => {
@@ -155,6 +172,8 @@ describe('formatResponse', () => {
       top_k: 1,
       return_input: true,
     })
+    // Both mixedbread SDKs type top_k as always there: without top_k asked, every document was ranked.
+    expect(mixedbreadFormat.formatResponse(response, request).top_k).toBe(3)
   })
 
   it('refuses to put a NaN or out-of-range score on the wire (internal error, never "null")', () => {

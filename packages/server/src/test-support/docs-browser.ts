@@ -72,3 +72,11 @@ export async function runShownExample(
   const cut = stdout.lastIndexOf('\n')
   return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) }
 }
+
+/** The ranked items of any family's answer: `results` (native, Cohere, Jina), `data` (Voyage, mixedbread), or
+ * TEI's bare array. */
+export function rankedItems(body: unknown): unknown[] {
+  if (Array.isArray(body)) return body
+  const { results, data } = body as { results?: unknown[]; data?: unknown[] }
+  return results ?? data ?? []
+}

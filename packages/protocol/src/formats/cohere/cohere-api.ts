@@ -23,6 +23,8 @@ export const cohereV1RequestSchema = z.object({
   documents: optional(documentList),
   texts: optional(documentList),
   top_n: positiveInt,
+  /** An alias of `top_n`, as Voyage and mixedbread name it. */
+  top_k: positiveInt,
   rank_fields: rankFieldsField,
   return_documents: flag,
   max_chunks_per_doc: positiveInt,
@@ -39,6 +41,7 @@ export const cohereV2RequestSchema = z.object({
   documents: optional(documentList),
   texts: optional(documentList),
   top_n: positiveInt,
+  top_k: positiveInt,
   max_tokens_per_doc: positiveInt,
   return_documents: flag,
   rank_fields: rankFieldsField,
@@ -53,7 +56,9 @@ export const cohereResponseSchema = z.object({
   results: z.array(
     z.object({ index: indexField, relevance_score: scoreField, document: optional(documentItem.nullable()) }),
   ),
-  usage: optional(z.object({ total_tokens: tokenCount, prompt_tokens: tokenCount })),
+  usage: optional(
+    z.object({ total_tokens: tokenCount, prompt_tokens: tokenCount, completion_tokens: tokenCount }),
+  ),
   meta: optional(
     z.object({
       billed_units: optional(billedUnits),
@@ -81,11 +86,19 @@ export interface CohereWireMeta {
 
 export interface CohereWireResponse {
   id: string
-  /** Jina superset fields, on `/v1/rerank` only. */
+  /** Jina's field, on `/v1/rerank` only. */
   model?: string
-  usage?: { total_tokens: number }
+  /** Together's usage (a superset of Jina's): `@ai-sdk/togetherai` requires all three. */
+  usage?: TogetherUsage
   results: { index: number; relevance_score: number; document?: Record<string, unknown> }[]
   meta: CohereWireMeta
+}
+
+/** Token usage as Together (and OpenAI) report it: a reranker generates nothing, so no completion tokens. */
+export interface TogetherUsage {
+  prompt_tokens: number
+  completion_tokens: 0
+  total_tokens: number
 }
 
 /** Cohere's error body, exactly: `{"message": "invalid request: ..."}`. */

@@ -13,7 +13,6 @@ import {
   relevanceResultsJson,
   responseFromWire,
   searchUnitsOf,
-  usageJson,
 } from '../response-helpers'
 import { parseWith } from '../zod-issues'
 import {
@@ -24,6 +23,7 @@ import {
   cohereResponseSchema,
   cohereV1RequestSchema,
   cohereV2RequestSchema,
+  type TogetherUsage,
 } from './cohere-api'
 
 const rootMessage = 'Invalid request: the body must be a JSON object'
@@ -35,11 +35,12 @@ function parseCohereRequest(body: unknown, version: '1' | '2'): RerankRequest {
   ) as typeof cohereV1RequestSchema
   const wire = parseWith(schema, body, 'request', rootMessage)
   const documents = eitherAlias<RerankRequest['documents']>(wire, 'documents', 'texts', { required: true })
+  const topN = eitherAlias<number>(wire, 'top_n', 'top_k', { required: false, same: (a, b) => a === b })
   return finalizeRequest(
     {
       query: wire.query,
       documents: documents.value!,
-      topN: wire.top_n,
+      topN: topN.value,
       // Cohere's default; Jina callers that rely on their default of true use /api/v1/rerank.
       returnDocuments: wire.return_documents ?? false,
       model: wire.model,
@@ -47,7 +48,7 @@ function parseCohereRequest(body: unknown, version: '1' | '2'): RerankRequest {
       maxChunksPerDoc: wire.max_chunks_per_doc,
       maxTokensPerDoc: wire.max_tokens_per_doc,
     },
-    { query: 'query', documents: documents.name, topN: 'top_n', rankFields: 'rank_fields' },
+    { query: 'query', documents: documents.name, topN: topN.name, rankFields: 'rank_fields' },
   )
 }
 
@@ -86,6 +87,25 @@ function cohereMetaJson(response: RerankResponse, request: RerankRequest, versio
   return `{"api_version":{"version":"${version}"},"billed_units":{"search_units":${searchUnitsOf(response, request)}}${tokens === undefined ? '' : `,"tokens":{"input_tokens":${tokens}}`}}`
 }
 
+/**
+ * Cohere's clients ignore `usage`; Together's (`@ai-sdk/togetherai`) require it with these three fields, so
+ * both answer from one route. Only when the reranker counted its tokens: an unknown count is not written as 0.
+ */
+function togetherUsage(response: RerankResponse): TogetherUsage | undefined {
+  const tokens = response.usage?.totalTokens
+  return tokens === undefined
+    ? undefined
+    : { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }
+}
+
+/** togetherUsage's JSON text, with its leading comma (empty without a count). */
+function togetherUsageJson(response: RerankResponse): string {
+  const tokens = response.usage?.totalTokens
+  return tokens === undefined
+    ? ''
+    : `,"usage":{"prompt_tokens":${tokens},"completion_tokens":0,"total_tokens":${tokens}}`
+}
+
 function formatCohereError(error: RerankError): CohereWireError {
   return { message: error.publicMessage }
 }
@@ -117,14 +137,15 @@ export const cohereFormat: RerankFormat<CohereWireRequest, CohereWireResponse> =
       results: relevanceResults(response, request, documentAsObject),
       meta: cohereMeta(response, request, '1'),
     }
-    if (response.usage?.totalTokens !== undefined) wire.usage = { total_tokens: response.usage.totalTokens }
+    const usage = togetherUsage(response)
+    if (usage) wire.usage = usage
     return wire
   },
   // formatResponse's text, field for field (format-response-json.test.ts holds the two to it).
   formatResponseJson(response, request, id) {
     const idJson = jsonString(response.id ?? id ?? newResponseId())
     const model = jsonString(response.model ?? request.model ?? 'unknown')
-    return `{"id":${idJson},"model":${model},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '1')}${usageJson(response)}}`
+    return `{"id":${idJson},"model":${model},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '1')}${togetherUsageJson(response)}}`
   },
   formatError: formatCohereError,
 }
@@ -151,15 +172,18 @@ export const cohereV2Format: RerankFormat<CohereWireRequest, CohereWireResponse>
   },
   parseResponse: parseCohereResponse,
   formatResponse(response, request) {
-    return {
+    const wire: CohereWireResponse = {
       id: response.id ?? newResponseId(),
       results: relevanceResults(response, request, documentAsObject),
       meta: cohereMeta(response, request, '2'),
     }
+    const usage = togetherUsage(response)
+    if (usage) wire.usage = usage
+    return wire
   },
   formatResponseJson(response, request, id) {
     const idJson = jsonString(response.id ?? id ?? newResponseId())
-    return `{"id":${idJson},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '2')}}`
+    return `{"id":${idJson},"results":${relevanceResultsJson(response, request)},"meta":${cohereMetaJson(response, request, '2')}${togetherUsageJson(response)}}`
   },
   formatError: formatCohereError,
 }

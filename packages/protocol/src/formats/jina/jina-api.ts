@@ -19,6 +19,8 @@ export const jinaRequestSchema = z.object({
   documents: optional(documentList),
   texts: optional(documentList),
   top_n: positiveInt,
+  /** An alias of `top_n`, as Voyage and mixedbread name it. */
+  top_k: positiveInt,
   return_documents: flag,
 })
 

@@ -31,15 +31,16 @@ export const jinaFormat: RerankFormat<JinaWireRequest, JinaWireResponse> = {
       'Invalid request: the body must be a JSON object',
     )
     const documents = eitherAlias<RerankRequest['documents']>(wire, 'documents', 'texts', { required: true })
+    const topN = eitherAlias<number>(wire, 'top_n', 'top_k', { required: false, same: (a, b) => a === b })
     return finalizeRequest(
       {
         query: wire.query,
         documents: documents.value!,
-        topN: wire.top_n,
+        topN: topN.value,
         returnDocuments: wire.return_documents ?? true,
         model: wire.model,
       },
-      { query: 'query', documents: documents.name, topN: 'top_n', rankFields: 'rank_fields' },
+      { query: 'query', documents: documents.name, topN: topN.name, rankFields: 'rank_fields' },
     )
   },
 

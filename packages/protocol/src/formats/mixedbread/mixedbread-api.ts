@@ -45,7 +45,7 @@ export interface MixedbreadWireResponse {
   model: string
   data: { index: number; score: number; input?: string | Record<string, unknown> }[]
   usage?: { prompt_tokens: number; total_tokens: number }
-  top_k?: number
+  top_k: number
   return_input: boolean
 }
 

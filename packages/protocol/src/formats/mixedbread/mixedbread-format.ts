@@ -74,9 +74,10 @@ export const mixedbreadFormat: RerankFormat<MixedbreadWireRequest, MixedbreadWir
           ? { index: result.index, score: result.score }
           : { index: result.index, score: result.score, input: document }
       }),
+      // Both SDKs type `top_k` as always present: without one asked for, every document was ranked.
+      top_k: request.topN ?? request.documents.length,
       return_input: request.returnDocuments ?? false,
     }
-    if (request.topN !== undefined) wire.top_k = request.topN
     const tokens = response.usage?.totalTokens
     if (tokens !== undefined) wire.usage = { prompt_tokens: tokens, total_tokens: tokens }
     return wire
