@@ -21,10 +21,12 @@ export default defineConfig({
     hookTimeout: 30_000,
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
-      ...[...workspaceDirs('packages'), ...workspaceDirs('examples')].map((root) => ({
-        extends: true as const,
-        test: { name: root.split('/')[1], root, include: ['src/**/*.test.ts'] },
-      })),
+      ...[...workspaceDirs('packages'), ...workspaceDirs('examples'), ...workspaceDirs('tests')].map(
+        (root) => ({
+          extends: true as const,
+          test: { name: root.split('/')[1], root, include: ['src/**/*.test.ts'] },
+        }),
+      ),
       // The Express adapter's specs once more with Express 4 (the peer range says 4 or 5): `express`, imported
       // by the adapter and the tests alike, resolves to the express4 alias package.
       {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The first step of `pnpm test`: the tests need programs that `pnpm install` cannot bring. Without this check a
-// fresh machine spends minutes on other tests before two files fail on a missing redis-server and one on a
-// missing chromium. Plain JavaScript, so it runs before anything is built. Prints one line per missing program,
-// naming how to install it, and exits 1; prints nothing and exits 0 when all are there.
+// fresh machine spends minutes on other tests before two files fail on a missing redis-server, one on a
+// missing curl and one on a missing chromium. Plain JavaScript, so it runs before anything is built. Prints one
+// line per missing program, naming how to install it, and exits 1; prints nothing and exits 0 when all are there.
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
@@ -30,6 +30,10 @@ const missing = [
     ? null
     : 'redis-server is not on the PATH (the router tests run a real Redis): ' +
       'Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis',
+  onPath('curl')
+    ? null
+    : 'curl is not on the PATH (a test checks that curl reads a 413 like the Node clients): ' +
+      'Debian/Ubuntu: sudo apt-get install curl; macOS: brew install curl',
   isExecutable(chromiumPath)
     ? null
     : `chromium is not at ${chromiumPath} (the /docs page test runs it): ` +

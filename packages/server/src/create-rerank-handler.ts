@@ -21,7 +21,7 @@ import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
 import { modelNameResolver, unservedAliasTargets } from './model-names'
 import { headerValue, requestIdOf } from './request-headers'
-import { type RouteFamily, type RouteTable, routeTableOf } from './route-families'
+import { builtInGetRoutes, type RouteFamily, type RouteTable, routeTableOf } from './route-families'
 
 /** 405: the route exists, not with this method (the answer's Allow header names the right ones). */
 const methodNotAllowed = (method: string, path: string, allowed: string) =>
@@ -77,18 +77,6 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
 
 /** The body limit when none is configured (10 MiB), shared by every way of reading a body. */
 export const defaultMaxBodyBytes = 10 * 2 ** 20
-
-/** The routes every handler has, whatever its families: monitoring, models and documentation. */
-const builtInGetRoutes = [
-  '/health',
-  '/ready',
-  '/v1/models',
-  '/stats',
-  '/lb/stats',
-  '/metrics',
-  '/openapi.json',
-  '/docs',
-] as const
 
 const defaultRouteTable = routeTableOf({}, builtInGetRoutes)
 
@@ -159,7 +147,9 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
   const rerankRoutes = routeTable.post
   const routes = routePathsOf(routeTable)
   const servedModelOf = modelNameResolver(options)
-  if (options.modelAliases && reranker.modelNames) {
+  // A reranker that loads its models later (LocalReranker) names none yet: the standalone server checks again
+  // once loaded. A wrong target is refused at start, not answered 404 on every request.
+  if (options.modelAliases && reranker.modelNames && reranker.modelNames.length > 0) {
     const unserved = unservedAliasTargets(options.modelAliases, reranker.modelNames)
     if (unserved.length > 0) {
       throw new Error(

@@ -13,7 +13,7 @@ export { createFetchHandler } from './fetch-handler'
 export type { PlainRequest, PlainResponse, RerankHandlerOptions, ServedReranker } from './handler-types'
 export { type InFlightLimitedReranker, type InFlightLimitOptions, limitInFlight } from './in-flight-limit'
 export { KeyRateLimiter, type KeyRateLimits } from './key-rate-limit'
-export { type ModelNameOptions, parseModelAliases } from './model-names'
+export { type ModelNameOptions, parseModelAliases, unservedAliasTargets } from './model-names'
 export {
   createNodeListener,
   type PlainHandler,

@@ -56,6 +56,18 @@ const normalPrefix = (prefix: string) => {
   return trimmed === '' || trimmed.startsWith('/') ? trimmed : `/${trimmed}`
 }
 
+/** The routes every handler has, whatever its families: monitoring, models and documentation. */
+export const builtInGetRoutes = [
+  '/health',
+  '/ready',
+  '/v1/models',
+  '/stats',
+  '/lb/stats',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+] as const
+
 /**
  * The routes of every family at its prefix. Two families (or a family and a monitoring route) on one path is
  * a configuration mistake: refused here, at start, rather than one of them silently never answering.
@@ -113,5 +125,7 @@ export function parseRouteFamilyPrefixes(raw: string): RouteFamilyPrefixes {
     }
     prefixes[family as RouteFamily] = value === 'off' || value === 'none' ? false : value === '/' ? '' : value
   }
+  // Two families on one path are refused here, as the setting is read: before a model starts loading.
+  routeTableOf(prefixes, builtInGetRoutes)
   return prefixes
 }

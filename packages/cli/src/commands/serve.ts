@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import type { Logger } from '@rerank-kit/protocol'
-import { createRerankHandler, createRerankServer } from '@rerank-kit/server'
+import { createRerankHandler, createRerankServer, unservedAliasTargets } from '@rerank-kit/server'
 import type { CliIo } from '../cli-io'
 import type { Command } from '../command'
 import { consoleLogger } from '../console-logger'
@@ -9,7 +9,7 @@ import { isLoopback, urlOfAddress } from '../listen-address'
 import { assertCanListen } from '../port-check'
 import type { ServedBackend } from '../served-backend'
 import { serverTimeouts } from '../server-timeouts'
-import { loadSettings, type Settings } from '../settings'
+import { loadSettings, type Settings, SettingsError } from '../settings'
 import { settingsHelp } from '../settings-docs'
 import { type StopSignals, watchStopSignals } from '../stop-signals'
 
@@ -75,23 +75,31 @@ async function serveUntilStopped(
     backend = { reranker, fields: { model }, ready: () => reranker.ready(), close: () => reranker.close() }
   }
   const { reranker } = backend
-  const handler = createRerankHandler({
-    reranker,
-    apiKeys: settings.apiKeys,
-    requestTimeoutMs: settings.requestTimeout,
-    limits: { maxDocumentLength: settings.maxDocumentLength, maxQueryLength: settings.maxQueryLength },
-    ...(settings.keyRateLimit !== undefined && {
-      keyRateLimits: { requestsPerMinute: settings.keyRateLimit },
-    }),
-    ...(settings.authFailureLimit > 0 && {
-      authFailureLimits: { maxFailures: settings.authFailureLimit, windowMs: settings.authFailureWindow },
-    }),
-    publicRoutes: settings.publicRoutes,
-    modelAliases: settings.modelAliases,
-    acceptAnyModel: settings.acceptAnyModel,
-    routeFamilies: settings.routePrefixes,
-    logger,
-  })
+  let handler: ReturnType<typeof createRerankHandler>
+  try {
+    handler = createRerankHandler({
+      reranker,
+      apiKeys: settings.apiKeys,
+      requestTimeoutMs: settings.requestTimeout,
+      limits: { maxDocumentLength: settings.maxDocumentLength, maxQueryLength: settings.maxQueryLength },
+      ...(settings.keyRateLimit !== undefined && {
+        keyRateLimits: { requestsPerMinute: settings.keyRateLimit },
+      }),
+      ...(settings.authFailureLimit > 0 && {
+        authFailureLimits: { maxFailures: settings.authFailureLimit, windowMs: settings.authFailureWindow },
+      }),
+      publicRoutes: settings.publicRoutes,
+      modelAliases: settings.modelAliases,
+      acceptAnyModel: settings.acceptAnyModel,
+      routeFamilies: settings.routePrefixes,
+      logger,
+    })
+  } catch (error) {
+    // Route prefixes that collide, aliases of models the backend does not serve: the settings are wrong (exit
+    // code 2). The model may be loading already; it must not keep the process alive.
+    await backend.close().catch(() => {})
+    throw new SettingsError((error as Error).message)
+  }
   // Requests are checked from their headers (connection cap, key, route, size) before a body byte is read.
   const server = createRerankServer(handler, {
     ...serverTimeouts(settings),
@@ -132,6 +140,15 @@ async function serveUntilStopped(
     // LocalReranker cannot abort a load (a download, a session starting): close() would wait for it, however
     // long it takes. Nothing is answered yet (rerank requests wait for the load), so leaving now loses nothing.
     process.exit(0)
+  }
+  // A local model names its models once loaded: aliases are checked against them now, before any answer.
+  const unserved = unservedAliasTargets(settings.modelAliases, reranker.modelNames ?? [])
+  if (unserved.length > 0) {
+    server.close()
+    await backend.close().catch(() => {})
+    throw new SettingsError(
+      `RERANKER_MODEL_ALIASES names models not served here: ${unserved.join(', ')} (served: ${(reranker.modelNames ?? []).join(', ')})`,
+    )
   }
   logger.info('ready', { models: reranker.modelNames })
 
