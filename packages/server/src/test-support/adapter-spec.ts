@@ -63,6 +63,45 @@ export function describeAdapter(name: string, start: StartApp, options: { hostRo
       expect(jina.results).toEqual([
         { index: 0, relevance_score: 1 / 3, document: { text: 'Paris is in France' } },
       ])
+      const voyage = await bodyOf(
+        await post('/voyage/v1/rerank', { query, documents, top_k: 1, return_documents: true }),
+      )
+      expect([voyage.object, voyage.data]).toEqual([
+        'list',
+        [{ index: 1, relevance_score: 1, document: documents[1] }],
+      ])
+      const mixedbread = await bodyOf(await post('/v1/reranking', { query, input: documents, top_k: 1 }))
+      expect([mixedbread.top_k, mixedbread.data]).toEqual([1, [{ index: 1, score: 1 }]])
+      // TEI: a bare array; the older mixedbread SDK's bare key in Authorization works like Bearer.
+      const tei = await post('/tei/rerank', { query, texts: documents }, { authorization: 'secret' })
+      expect(await bodyOf(tei)).toEqual([
+        { index: 1, score: 1 },
+        { index: 0, score: 2 / 3 },
+        { index: 2, score: 0 },
+      ])
+      const info = await fetch(`${base()}/tei/info`, { headers: { authorization: 'Bearer secret' } })
+      expect((await bodyOf(info)).model_id).toBe('overlap')
+    })
+
+    it('moves route families with routeFamilies: TEI at the mount point, native under /native', async () => {
+      const moved = await start({ reranker, routeFamilies: { tei: '/', native: '/native' } })
+      try {
+        const send = (path: string, body: unknown) =>
+          fetch(`${moved.url}/reranker${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+        expect(await bodyOf(await send('/rerank', { query, texts: documents.slice(0, 2) }))).toEqual([
+          { index: 1, score: 1 },
+          { index: 0, score: 2 / 3 },
+        ])
+        const native = await bodyOf(await send('/native/rerank', { query, documents, top_n: 1 }))
+        expect(native.results).toEqual([{ index: 1, relevance_score: 1, document: { text: documents[1] } }])
+        expect((await send('/tei/rerank', { query, texts: documents })).status).toBe(404)
+      } finally {
+        await moved.close()
+      }
     })
 
     it('answers errors in each family format, the same on every framework', async () => {
