@@ -1,12 +1,12 @@
 // pnpm bench:http — our rerank route on each adapter (stub reranker) against a bare JSON route of the same
 // framework. Prints a table; the last line is one JSON object. Figures, not assertions: run by hand.
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { frameworks, requestBody } from './bench-apps'
 import { startChild } from './child-process'
+import { cpuMicros } from './process-cpu'
 
 // Many short rounds rather than a few long ones: the median ratio then rests on more pairs.
 const seconds = Number(process.env.BENCH_SECONDS ?? 2)
@@ -31,28 +31,6 @@ function pinCores(): { server: string; load: string } | undefined {
   }
 }
 const pinning = pinCores()
-
-/** Clock ticks per second of /proc's CPU times. */
-const clockTicks = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100
-  } catch {
-    return 100
-  }
-})()
-
-/**
- * CPU time (user + system) a process has used, in microseconds; undefined without /proc (macOS). The server's
- * CPU per request is its cost whether or not autocannon, on its one core, managed to saturate it.
- */
-function cpuMicros(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / clockTicks
-  } catch {
-    return undefined
-  }
-}
 
 /** Linear interpolation between the closest ranks. */
 const quantile = (values: number[], q: number) => {

@@ -1,12 +1,16 @@
 // pnpm bench:router — the router's overhead against a stub backend on loopback: (a) in process, Router.rerank
 // over RerankClients vs. the same clients called directly; (b) as a proxy, the standalone server in
-// load-balancer mode (built packages, as users run them) in front of the stub vs. the stub called directly.
+// load-balancer mode (built packages, as users run them) in front of the stub vs. the stub called directly;
+// (c) the same server against a bare pass-through proxy (bare-proxy.ts: node:http piping bytes to the same stub),
+// the floor of any proxy written in Node, with both servers' CPU time per request.
 // Prints a table; the last line is one JSON object. Figures, not assertions: run by hand.
-// BENCH_SECONDS (per side per round, default 0.75) and BENCH_ROUNDS (default 24) set the duration (about 3 min);
+// BENCH_SECONDS (per side per round, default 0.75) and BENCH_ROUNDS (default 24) set the duration (about 4 min);
 // with 12 rounds the c32 ratio still swung between 0.87 and 1.05 from run to run on this shared 2-core VM.
+// BENCH_PROF_DIR=<dir>: the LB server and the bare proxy run with --cpu-prof, their profiles written there (one
+// folder each) when the benchmark ends; open them in Chrome's DevTools or summarise their self times.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { RerankClient } from '@rerank-kit/client'
 import { nodeHttpFetch } from '@rerank-kit/client/node'
 import { type Reranker, type RerankRequest, rankScores } from '@rerank-kit/protocol'
@@ -18,6 +22,8 @@ import {
   addedP99Ms,
   type Comparison,
   compare,
+  cpuPerRequestRatio,
+  serverCpu,
   tableHeader,
   tableRow,
   throughputRatio,
@@ -31,6 +37,9 @@ const timing = {
 }
 const repo = join(import.meta.dirname, '../..')
 const standalone = join(repo, 'examples/standalone-server')
+const profileDir = process.env.BENCH_PROF_DIR ? resolve(process.env.BENCH_PROF_DIR) : undefined
+const profiled = (name: string) =>
+  profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []
 
 // The same request everywhere: canonical in process, native JSON over HTTP (the group name, as a proxy gets it).
 const request = {
@@ -97,10 +106,22 @@ try {
   const proxy = await startChild(
     ['src/main.ts', '--port', '0', '--host', '127.0.0.1'],
     /listening on (http:\/\/[\d.]+:\d+)[\s\S]* INFO {2}ready /,
-    { cwd: standalone, env: { RERANKER_LOAD_BALANCER_ENABLED: 'true', RERANKER_CONFIG_PATH: configPath } },
+    {
+      cwd: standalone,
+      env: { RERANKER_LOAD_BALANCER_ENABLED: 'true', RERANKER_CONFIG_PATH: configPath },
+      nodeArgs: profiled('lb-server'),
+    },
   )
   children.push(proxy.child)
   const proxyUrl = proxy.match[1]!
+
+  // (c) The floor: node:http in front of the same stub, keep-alive, no parsing (bare-proxy.ts), in its own process.
+  const bare = await startChild(['bare-proxy.ts', stubUrl], /PORT (\d+)/, {
+    cwd: import.meta.dirname,
+    nodeArgs: profiled('bare-proxy'),
+  })
+  children.push(bare.child)
+  const bareUrl = `http://127.0.0.1:${bare.match[1]}`
 
   console.log(`rerank-kit router benchmark: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}`)
   console.log(
@@ -125,12 +146,28 @@ try {
     direct.close()
     routed.close()
   }
-  const [inprocC1, inprocC32, proxyC1, proxyC32] = comparisons as [
+  {
+    // The bare proxy is the `direct` side here: its own req/s and CPU per request, against the LB server's.
+    const floor = httpPoster(`${bareUrl}/rerank`, body, 32)
+    const routed = httpPoster(`${proxyUrl}/rerank`, body, 32)
+    comparisons.push(
+      await compare('LB vs bare proxy', 32, { direct: floor.post, routed: routed.post }, timing, {
+        direct: bare.child.pid,
+        routed: proxy.child.pid,
+      }),
+    )
+    floor.close()
+    routed.close()
+  }
+  const [inprocC1, inprocC32, proxyC1, proxyC32, versusBare] = comparisons as [
+    Comparison,
     Comparison,
     Comparison,
     Comparison,
     Comparison,
   ]
+  const lbCpu = serverCpu(versusBare, 'routed')
+  const bareCpu = serverCpu(versusBare, 'direct')
   const stats = (await (await fetch(`${proxyUrl}/lb/stats`)).json()) as {
     deployments: { id: string; requests: number; successes: number }[]
   }
@@ -142,9 +179,18 @@ try {
     `router alone (no-op backend, no network): +${addedMeanUs(noNetworkRun).toFixed(1)} µs per call`,
   )
   console.log(
+    `LB vs bare proxy at 32 connections, CPU time per request (median of rounds, all threads): LB server ` +
+      `${lbCpu.usPerRequest.toFixed(1)} µs (${(100 * lbCpu.busy).toFixed(0)}% busy), bare proxy ` +
+      `${bareCpu.usPerRequest.toFixed(1)} µs (${(100 * bareCpu.busy).toFixed(0)}% busy), ratio ` +
+      `${cpuPerRequestRatio(versusBare).toFixed(2)}`,
+  )
+  console.log(
     `LB server: ${stats.deployments.map((d) => `${d.id} ${d.successes}/${d.requests} ok`).join(', ')}`,
   )
+  if (profileDir)
+    console.log(`CPU profiles: ${profileDir}/lb-server and ${profileDir}/bare-proxy, once they exit`)
   const round3 = (value: number) => Number(value.toFixed(3))
+  const round1 = (value: number) => Number(value.toFixed(1))
   console.log(
     JSON.stringify({
       // Throughput under load (32 callers), where the router's own CPU cost shows; latency at 1 caller.
@@ -154,6 +200,11 @@ try {
       proxy_added_p50_ms: round3(addedP50Ms(proxyC1)),
       proxy_added_p99_ms: round3(addedP99Ms(proxyC1)),
       proxy_ratio_c32: round3(throughputRatio(proxyC32)),
+      // The LB server against the bare pass-through proxy, both in front of the same stub, 32 connections.
+      proxy_ratio_c32_vs_bare: round3(throughputRatio(versusBare)),
+      proxy_cpu_us_c32: round1(lbCpu.usPerRequest),
+      bare_proxy_cpu_us_c32: round1(bareCpu.usPerRequest),
+      proxy_cpu_ratio_c32_vs_bare: round3(cpuPerRequestRatio(versusBare)),
       router_self_us: round3(addedMeanUs(noNetworkRun)),
     }),
   )

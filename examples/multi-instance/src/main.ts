@@ -52,7 +52,7 @@ function routerInstance(): Router {
 }
 
 // 4. Two instances (in one process here; two processes or machines work the same), each on its own port. Once
-//    the combined rpm is used up, both answer 503 with a Retry-After (seconds until the minute turns).
+//    the combined rpm is used up, both answer 429 with a Retry-After (seconds until the minute turns).
 const instances: { name: string; router: Router; server: Server }[] = []
 for (const [i, name] of ['A', 'B'].entries()) {
   const router = routerInstance()

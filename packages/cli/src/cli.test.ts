@@ -119,6 +119,48 @@ describe('rerank-kit serve', () => {
   })
 })
 
+describe('rerank-kit serve in load-balancer mode with local/<name> deployments', () => {
+  it('each group gets the model its deployment names, loaded beside the settings model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rerank-kit-local-named-'))
+    const xlmr = join(fixture, '../tiny-xlmr-reranker')
+    try {
+      const config = join(dir, 'router.yaml')
+      await writeFile(
+        config,
+        [
+          'model_list:',
+          '  - model_name: bert',
+          '    litellm_params: { model: local }',
+          '  - model_name: xlmr',
+          `    litellm_params: { model: "local/${xlmr}" }`,
+        ].join('\n'),
+      )
+      const server = start(['serve', '--model-path', fixture, '--port', '0', '--host', '127.0.0.1'], {
+        RERANKER_LOAD_BALANCER_ENABLED: 'true',
+        RERANKER_CONFIG_PATH: config,
+      })
+      const [, url] = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))!
+      await server.waitFor(/ INFO {2}ready /)
+      const reranker = await LocalReranker.create({ models: [{ model: xlmr, workers: 1 }] })
+      try {
+        const xlmrScores = (await reranker.rerank(request)).results
+          .sort((a, b) => a.index - b.index)
+          .map((result) => result.score)
+        expect(await servedScores(url!, 'bert')).toEqual(expectedScores)
+        expect(await servedScores(url!, 'xlmr')).toEqual(xlmrScores)
+        // Two different models: the same scores would mean the group got the loaded default.
+        expect(xlmrScores).not.toEqual(expectedScores)
+      } finally {
+        await reranker.close()
+      }
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('rerank-kit download, models, serve --use-offline-mode', () => {
   let hub: FakeHub
   let cache: string
@@ -264,6 +306,68 @@ describe('rerank-kit check in load-balancer mode', () => {
       expect(bad.stderr).toContain(config)
       expect(bad.stderr).toContain('model_list[0].litellm_params.rpm')
       expect(bad.stdout).not.toMatch(/^model /m)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('names the keys it does not read: check lists them, serve warns once, --strict-config refuses', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rerank-kit-check-unread-'))
+    try {
+      const config = join(dir, 'router.yaml')
+      await writeFile(
+        config,
+        [
+          'model_list:',
+          '  - model_name: rerank',
+          '    litellm_params:',
+          '      model: cohere/rerank-v3.5',
+          '      api_base: http://127.0.0.1:9',
+          '      api_key: sk-unread-secret',
+          'litellm_settings:',
+          '  drop_params: true',
+          '  num_retries: 1',
+          'general_settings:',
+          '  master_key: sk-master-secret',
+        ].join('\n'),
+      )
+      const env = { RERANKER_LOAD_BALANCER_ENABLED: 'true', RERANKER_CONFIG_PATH: config }
+      const listed = await run(['check', '--workers', '1'], env)
+      expect(listed.code, listed.stderr).toBe(0)
+      expect(listed.stdout).toMatch(
+        /^unsupported +ignored \(not read by rerank-kit\): litellm_settings\.drop_params, general_settings$/m,
+      )
+
+      const server = start(['serve', '--host', '127.0.0.1', '--port', '0'], env)
+      await server.waitFor(/ INFO {2}ready /)
+      const warnings = server
+        .stderr()
+        .split('\n')
+        .filter((line) => / WARN /.test(line))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toContain('router config keys not supported by rerank-kit are ignored')
+      expect(warnings[0]).toContain('litellm_settings.drop_params, general_settings')
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+
+      const strict = await run(['check', '--strict-config'], env)
+      expect(strict.code).toBe(2)
+      expect(strict.stderr).toContain('litellm_settings.drop_params: not supported by rerank-kit')
+      const strictServe = await run(['serve', '--host', '127.0.0.1', '--port', '0'], {
+        ...env,
+        RERANKER_STRICT_CONFIG: 'true',
+      })
+      expect(strictServe.code).toBe(2)
+      expect(strictServe.stderr).toContain('general_settings: not supported by rerank-kit')
+      for (const output of [
+        listed.stdout,
+        listed.stderr,
+        server.stderr(),
+        strict.stderr,
+        strictServe.stderr,
+      ]) {
+        expect(output).not.toMatch(/sk-(unread|master)-secret/)
+      }
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -21,10 +21,26 @@ export async function loadBalancer(
   progress: OutputStream,
 ): Promise<ServedBackend> {
   const configPath = from(settings.configPath)
-  const config = await loadRouterConfig(configPath)
+  const config = await loadRouterConfig(configPath, env, { strict: settings.strictConfig })
+  // One warning for every key read nowhere: a migrated LiteLLM config must not seem to work while a key of it
+  // (a callback, a per-key budget) silently does nothing.
+  if (config.unsupportedKeys.length > 0) {
+    logger.warn('router config keys not supported by rerank-kit are ignored', {
+      config: configPath,
+      keys: config.unsupportedKeys.join(', '),
+      refuse: 'RERANKER_STRICT_CONFIG=true or strict: true refuses them',
+    })
+  }
   // Imported only when needed: routing to remote backends alone never loads onnxruntime.
   const local = needsLocalModel(config)
-    ? (await import('./local-model')).localModel(settings, from, env, logger, progress)
+    ? (await import('./local-model')).localModel(
+        settings,
+        from,
+        env,
+        logger,
+        progress,
+        localModelNames(config),
+      )
     : undefined
   const router = routerFromConfig(config, { ...(local && { local: local.reranker }), logger })
   const routed: ServedReranker = {
@@ -36,6 +52,12 @@ export async function loadBalancer(
     get isReady() {
       return local?.reranker.isReady ?? true
     },
+    // Every deployment cooling down or at its limits, and no local fallback: /ready says why (503).
+    get unavailableReason() {
+      return router.readiness().reason
+    },
+    // Hidden aliases (model_group_alias with hidden: true) are routed, though /v1/models does not list them.
+    servesModel: (name) => router.acceptsModel(name),
     stats: () => router.stats(),
   }
   // Admission control, as the local model's queue limit gives model mode: without it a flood would wait in
@@ -57,6 +79,14 @@ export async function loadBalancer(
       await local?.reranker.close()
     },
   }
+}
+
+/** The models `local/<name>` deployments name: each is loaded beside the settings' model. */
+export function localModelNames(config: RouterConfig): string[] {
+  const named = config.deployments.flatMap((deployment) =>
+    deployment.local && deployment.model !== undefined ? [deployment.model] : [],
+  )
+  return [...new Set(named)]
 }
 
 /** True when the config routes to the in-process model: only then is it loaded (serve) or looked at (check). */

@@ -338,6 +338,14 @@ export const settingDefinitions: Readonly<Record<string, SettingDefinition>> = {
     group: 'Load balancer',
     example: '/etc/rerank-kit/router.yaml',
   },
+  STRICT_CONFIG: {
+    key: 'strictConfig',
+    parse: boolean,
+    fallback: false,
+    help: 'refuse to start on a key of the router config that rerank-kit does not read, instead of warning',
+    details: 'as `strict: true` in the file does',
+    group: 'Load balancer',
+  },
 }
 
 /**

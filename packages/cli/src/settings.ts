@@ -59,6 +59,8 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error'
   loadBalancerEnabled: boolean
   configPath: string
+  /** Refuse router config keys that are not read, instead of warning about them. */
+  strictConfig: boolean
 }
 
 export class SettingsError extends Error {}

@@ -1,6 +1,6 @@
 import { errorFromHttpResponse, fromUnknown, RerankError, systemErrorCode } from '@rerank-kit/protocol'
 import { redactUrl } from './redact-url'
-import { type BoundedRequestInit, boundedText } from './response-limit'
+import { type BoundedRequestInit, boundedText, fetchHonoursDeadline } from './response-limit'
 
 export interface PostOptions {
   headers: Record<string, string>
@@ -22,19 +22,13 @@ const quotedChars = 200
  * The platform's fetch, called directly: a router sends every request through here, and a wrapper that builds
  * a Request, tees its body for retries we never make and combines signals with AbortSignal.any cost several
  * times the call itself (see benchmarks/src/router-bench.ts). One controller carries both the caller's abort
- * and the deadline.
+ * and the deadline; a fetch that enforces a deadline itself (nodeHttpFetch, see honoursDeadline) is given the
+ * caller's signal and the deadline as they are, and no controller is made.
  */
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<unknown> {
-  const controller = new AbortController()
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort()
-  }, options.timeoutMs)
+  const send = options.fetch ?? globalThis.fetch
   const callerSignal = options.signal
-  const forwardAbort = () => controller.abort()
-  if (callerSignal?.aborted) controller.abort()
-  else callerSignal?.addEventListener('abort', forwardAbort, { once: true })
+  const own = fetchHonoursDeadline(send) ? undefined : ownDeadline(options.timeoutMs, callerSignal)
   try {
     const json = JSON.stringify(body)
     const limit =
@@ -45,10 +39,11 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
       method: 'POST',
       headers: { 'content-type': 'application/json', ...options.headers },
       body: json,
-      signal: controller.signal,
+      signal: own ? own.controller.signal : callerSignal,
       maxResponseBytes: limit,
     }
-    const response = await (options.fetch ?? globalThis.fetch)(url, init)
+    if (!own) init.timeoutMs = options.timeoutMs
+    const response = await send(url, init)
     const text = await boundedText(response, limit)
     const parsed = parseJson(text)
     if (!response.ok) {
@@ -67,7 +62,7 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     if (callerSignal?.aborted) {
       throw new RerankError('aborted', 'The request was aborted', { cause: thrown })
     }
-    if (timedOut) {
+    if (own ? own.timedOut : isDeadlineError(thrown)) {
       // No URL in the message: unlike network_error and upstream_error, a timeout's message is public, and a
       // server serving this client (or a router over it) would hand the upstream's address to its callers.
       throw new RerankError('timeout', `No answer from the reranker within ${options.timeoutMs} ms`, {
@@ -85,10 +80,33 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
     }
     throw error
   } finally {
-    clearTimeout(timer)
-    callerSignal?.removeEventListener('abort', forwardAbort)
+    own?.release()
   }
 }
+
+/** The deadline and the caller's abort in one controller, for a fetch that knows only signals. */
+function ownDeadline(timeoutMs: number, callerSignal: AbortSignal | undefined) {
+  const controller = new AbortController()
+  const deadline = {
+    controller,
+    timedOut: false,
+    release() {
+      clearTimeout(timer)
+      callerSignal?.removeEventListener('abort', forwardAbort)
+    },
+  }
+  const timer = setTimeout(() => {
+    deadline.timedOut = true
+    controller.abort()
+  }, timeoutMs)
+  const forwardAbort = () => controller.abort()
+  if (callerSignal?.aborted) controller.abort()
+  else callerSignal?.addEventListener('abort', forwardAbort, { once: true })
+  return deadline
+}
+
+/** What a fetch that honours `init.timeoutMs` rejects with past the deadline. */
+const isDeadlineError = (thrown: unknown) => thrown instanceof DOMException && thrown.name === 'TimeoutError'
 
 /** `fetch failed: connect ECONNREFUSED 127.0.0.1:9`: the messages (or codes) down the cause chain. */
 function causeChain(thrown: unknown): string {

@@ -91,7 +91,8 @@ export class RerankClient implements Reranker {
         ? { ...request, model: this.options.model }
         : request
     const chunks = chunkRequest(complete, this.batchSize)
-    if (chunks.length === 1) return this.withRetries(chunks[0]!.request, call)
+    // Awaited, not returned: an async function resolving with a promise costs two more promise jobs per call.
+    if (chunks.length === 1) return await this.withRetries(chunks[0]!.request, call)
     return mergeChunks(complete, await this.allChunks(chunks, call))
   }
 

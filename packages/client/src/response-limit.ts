@@ -27,10 +27,28 @@ export function responseTooLarge(limit: number): RerankError {
   return new RerankError('upstream_error', `The reranker's answer is larger than ${limit} bytes`)
 }
 
-/** `RequestInit` plus the bound `nodeHttpFetch` enforces while it reads (the platform fetch ignores it). */
+/** `RequestInit` plus what `nodeHttpFetch` enforces itself (the platform fetch ignores both). */
 export interface BoundedRequestInit extends RequestInit {
+  /** The most bytes the answer may have: past it the read stops and the call fails (responseTooLarge). */
   maxResponseBytes?: number
+  /**
+   * Only for a fetch marked with `honoursDeadline`: the whole exchange's deadline, body included. Past it the
+   * connection is destroyed and the call rejects with a `TimeoutError` DOMException (what a fetch given
+   * `AbortSignal.timeout` rejects with).
+   */
+  timeoutMs?: number
 }
+
+/**
+ * Marks a fetch that enforces `init.timeoutMs` itself (nodeHttpFetch). postJson then hands it the deadline
+ * and the caller's signal as they are: combining them in an AbortController of its own cost a signal and two
+ * listeners per call, a measurable part of a load-balancer server's work per request.
+ */
+export const honoursDeadline: unique symbol = Symbol('rerank-kit.honoursDeadline')
+
+/** True when `fetch` enforces `init.timeoutMs` itself. */
+export const fetchHonoursDeadline = (fetch: typeof globalThis.fetch): boolean =>
+  (fetch as { [honoursDeadline]?: unknown })[honoursDeadline] === true
 
 /**
  * The body as text, read no further than `limit` bytes: past it the stream is cancelled (the connection

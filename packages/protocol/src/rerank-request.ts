@@ -38,4 +38,9 @@ export interface RerankRequest {
 export interface RerankCallOptions {
   /** Aborting drops the request's work that has not started yet and rejects with an `aborted` error. */
   signal?: AbortSignal
+  /**
+   * The request's tags (LiteLLM's tag routing): a Router with tag filtering sends it only to deployments
+   * carrying one of them. Other rerankers ignore them.
+   */
+  tags?: readonly string[]
 }

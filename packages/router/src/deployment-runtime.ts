@@ -1,5 +1,6 @@
 import type { Reranker } from '@rerank-kit/protocol'
 import type { HealthCheck } from './health-checks'
+import { minuteOf, type SharedDeploymentState } from './router-state'
 
 /** One deployment as the router is given it: a Reranker (a RerankClient, a LocalReranker) and its limits. */
 export interface RouterDeployment {
@@ -20,8 +21,24 @@ export interface RouterDeployment {
   rpm?: number
   tpm?: number
   maxParallelRequests?: number
+  /**
+   * LiteLLM's `tags`: with `enableTagFiltering`, a request carrying tags goes only to deployments sharing one of
+   * them, and a request without tags to the deployments tagged `default` (to all when none is).
+   */
+  tags?: readonly string[]
+  /** LiteLLM's `input_cost_per_query`: what one call costs; cost-based-routing picks the cheapest. */
+  inputCostPerQuery?: number
   /** The active probe when the router runs health checks (default: a one-document rerank through `reranker`). */
   healthCheck?: HealthCheck
+}
+
+/** The shared state as this process last read or wrote it: readiness answers from it without an await. */
+export interface LastSeenState {
+  /** The minute the counters belong to: in a later minute they read as 0. */
+  minute: number
+  rpmUsed: number
+  tpmUsed: number
+  coolingUntil?: number
 }
 
 const latencyWindow = 100
@@ -39,6 +56,8 @@ export class DeploymentRuntime {
   trialInFlight = false
   /** The last active health check, when the router runs them. */
   health: { healthy: boolean; checkedAt: number; code?: string } | undefined
+  /** Undefined until the first read: a deployment never seen is taken to be available. */
+  lastSeen: LastSeenState | undefined
   private readonly latencies: number[] = []
   // Kept with the window, so the mean every pick reads costs nothing.
   private latencySum = 0
@@ -74,5 +93,45 @@ export class DeploymentRuntime {
     if (this.latencies.length === 0) return undefined
     const sorted = [...this.latencies].sort((a, b) => a - b)
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+  }
+
+  /** A fresh read of the shared state. */
+  see(state: SharedDeploymentState, now: number) {
+    this.lastSeen = {
+      minute: minuteOf(now),
+      rpmUsed: state.rpmUsed,
+      tpmUsed: state.tpmUsed,
+      ...(state.coolingUntil === undefined ? {} : { coolingUntil: state.coolingUntil }),
+    }
+  }
+
+  /** This process's own writes, mirrored so readiness does not wait for the next read to learn of them. */
+  sawUsage(requests: number, tokens: number, now: number) {
+    const seen = this.currentSeen(now)
+    this.lastSeen = { ...seen, rpmUsed: seen.rpmUsed + requests, tpmUsed: seen.tpmUsed + tokens }
+  }
+
+  sawCooldown(until: number, now: number) {
+    const seen = this.currentSeen(now)
+    this.lastSeen = { ...seen, coolingUntil: Math.max(until, seen.coolingUntil ?? 0) }
+  }
+
+  sawRecovery(now: number) {
+    const { coolingUntil: _ended, ...seen } = this.currentSeen(now)
+    this.lastSeen = seen
+  }
+
+  private currentSeen(now: number): LastSeenState {
+    const minute = minuteOf(now)
+    const seen = this.lastSeen
+    if (seen === undefined) return { minute, rpmUsed: 0, tpmUsed: 0 }
+    if (seen.minute === minute) return seen
+    // A new minute: the counters start again, a cooldown stands until it ends.
+    return {
+      minute,
+      rpmUsed: 0,
+      tpmUsed: 0,
+      ...(seen.coolingUntil === undefined ? {} : { coolingUntil: seen.coolingUntil }),
+    }
   }
 }

@@ -22,6 +22,8 @@ export interface DeploymentSnapshot {
   readonly tpmUsed: number
   /** Mean latency over the recent window in ms; undefined until the deployment has answered. */
   readonly latencyMs?: number | undefined
+  /** What one call costs (LiteLLM's `input_cost_per_query`); undefined when not configured. */
+  readonly inputCostPerQuery?: number | undefined
 }
 
 export type StrategyName =
@@ -32,6 +34,7 @@ export type StrategyName =
   | 'latency-based-routing'
   | 'priority-failover'
   | 'usage-based-routing'
+  | 'cost-based-routing'
 
 export interface PickContext {
   /** In [0, 1); injectable so tests are deterministic. */

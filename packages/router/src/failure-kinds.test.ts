@@ -8,6 +8,8 @@ import {
   isCallersFault,
   isMisdirected,
   isWorthRetrying,
+  markWrongAnswer,
+  mayPassOnRetry,
 } from './failure-kinds'
 
 // How the router reads each failure, as a table: LiteLLM's rules, plus the cases it is easy to get wrong.
@@ -89,5 +91,18 @@ describe('failure kinds', () => {
         `Deployment rerank#1 answered HTTP ${status}: misconfigured (its answer is not passed on)`,
       )
     }
+  })
+})
+
+describe('mayPassOnRetry (going back to a deployment already tried)', () => {
+  it('transient failures may pass; a misconfigured deployment or a wrong answer fails the same way', () => {
+    const transient = [upstream(500), upstream(503), upstream(429), new RerankError('timeout', 'late')]
+    for (const error of transient) expect(mayPassOnRetry(error), error.message).toBe(true)
+    expect(mayPassOnRetry(new RerankError('network_error', 'Connection failed (ECONNRESET)'))).toBe(true)
+    const misconfigured = [302, 401, 403, 404, 407].map((status) => asDeploymentFault(upstream(status), 'd'))
+    for (const error of misconfigured) expect(mayPassOnRetry(error), error.message).toBe(false)
+    // A 200 that was not JSON is not known to be deterministic: tried again.
+    expect(mayPassOnRetry(new RerankError('upstream_error', 'bad JSON', { upstreamStatus: 200 }))).toBe(true)
+    expect(mayPassOnRetry(markWrongAnswer(new RerankError('upstream_error', 'answered wrongly')))).toBe(false)
   })
 })

@@ -80,7 +80,30 @@ export function asUpstreamTimeout(error: RerankError): RerankError {
 /** What a log line says of a failure beyond its code: the HTTP status, or the system error (ECONNREFUSED...). */
 export function failureDetail(error: RerankError): string {
   if (error.upstreamStatus !== undefined) return `HTTP ${error.upstreamStatus}`
+  if (wrongAnswers.has(error)) return 'wrong answer'
   return systemErrorCode(error.cause) ?? ''
+}
+
+// The router's own verdicts on a 200 (checkAnswer's errors): known by identity, since their code and status are
+// those of any upstream_error.
+const wrongAnswers = new WeakSet<RerankError>()
+
+/** Marks an error as the router's verdict that a deployment's answer did not match the request. */
+export function markWrongAnswer(error: RerankError): RerankError {
+  wrongAnswers.add(error)
+  return error
+}
+
+/**
+ * Whether the same deployment may answer differently if asked again (a retry that goes back to a deployment
+ * already tried). A misconfigured deployment (redirect, 401, 403, 404, 407: `asDeploymentFault`) or one whose
+ * answer did not match the request will fail the same way; a 5xx, 429, timeout or lost connection may not.
+ */
+export function mayPassOnRetry(error: RerankError): boolean {
+  if (wrongAnswers.has(error)) return false
+  const status = error.upstreamStatus
+  if (error.code !== 'upstream_error' || status === undefined) return true
+  return !((status >= 300 && status < 400) || [401, 403, 404, 407].includes(status))
 }
 
 /** The same error with another Retry-After (RerankError is immutable); the original stays as its cause. */

@@ -16,7 +16,20 @@ export function rerankHealthCheck(reranker: Reranker): HealthCheck {
  */
 export function httpHealthCheck(url: string, fetchImpl: typeof fetch = fetch): HealthCheck {
   return async (signal) => {
-    const response = await fetchImpl(url, { signal, headers: { accept: 'application/json' } })
+    let response: Response
+    try {
+      response = await fetchImpl(url, { signal, headers: { accept: 'application/json' } })
+    } catch (thrown) {
+      // fetch's "fetch failed" TypeError is a failed connection whatever its cause: a certificate that does not
+      // verify too (its code, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, is no system code), as for a rerank call.
+      if (signal.aborted || !(thrown instanceof TypeError)) throw thrown
+      const code = (thrown.cause as { code?: unknown } | undefined)?.code
+      throw new RerankError(
+        'network_error',
+        `Health check could not connect${typeof code === 'string' ? ` (${code})` : ''}`,
+        { cause: thrown },
+      )
+    }
     // Drain the body so the keep-alive connection can be reused by the next probe.
     await response.arrayBuffer().catch(() => undefined)
     if (!response.ok) {

@@ -24,6 +24,10 @@ export interface RedisStateOptions {
   keyPrefix?: string
 }
 
+/** The per-minute counters of a deployment. */
+export type MinuteCounter = 'requests' | 'tokens' | 'outcomes' | 'failures'
+const minuteCounters: readonly MinuteCounter[] = ['requests', 'tokens', 'outcomes', 'failures']
+
 /** Minute keys outlive their minute a little, so a clock slightly behind still finds its counters. */
 const minuteTtlSeconds = 120
 
@@ -169,6 +173,23 @@ export class RedisState implements RouterStateStore {
     return { requests, failures }
   }
 
+  /**
+   * Adds counts to a minute's counters (what `FallbackState` served from memory while Redis was away, written
+   * back when it returns). Zero counts are skipped; fractions round up, as in `addTokens`.
+   */
+  async addCounts(id: string, minute: number, counts: Partial<Record<MinuteCounter, number>>): Promise<void> {
+    const keys: string[] = []
+    const increments: number[] = []
+    for (const counter of minuteCounters) {
+      const whole = Math.max(0, Math.ceil(counts[counter] ?? 0))
+      if (whole === 0) continue
+      keys.push(this.minuteKey(id, minute, counter))
+      increments.push(whole)
+    }
+    if (keys.length === 0) return
+    await this.redis.rerankKitIncrement(keys.length, ...keys, ...increments, minuteTtlSeconds)
+  }
+
   async coolDown(id: string, until: number): Promise<void> {
     // The stored until-epoch decides (read compares it with the router's clock); the expiry only removes the
     // key afterwards, so it is measured on this process's clock.
@@ -207,25 +228,40 @@ export class RedisState implements RouterStateStore {
 
   /**
    * Quits the client this store created from a URL (resolving once the connection has ended) or stops it
-   * reconnecting; a client passed in stays open (its owner closes it).
+   * reconnecting; a client passed in stays open (its owner closes it). `graceMs` bounds the wait for QUIT
+   * (a stalled Redis never answers it): past it, or with 0, the connection is dropped at once.
    */
-  async close(): Promise<void> {
+  async close(options: { graceMs?: number } = {}): Promise<void> {
     if (!this.ownsClient || this.client.status === 'end') return
-    if (this.client.status === 'ready') {
+    const graceMs = options.graceMs ?? Number.POSITIVE_INFINITY
+    if (this.client.status === 'ready' && graceMs > 0) {
+      const client = this.client
+      let timer: NodeJS.Timeout | undefined
       try {
-        await this.client.quit()
-        // The reply comes before the server closes the socket (TS keeps the status narrowed to 'ready').
-        if ((this.client.status as string) !== 'end') await once(this.client, 'end')
+        const quitting = (async () => {
+          await client.quit()
+          // The reply comes before the server closes the socket (TS keeps the status narrowed to 'ready').
+          if ((client.status as string) !== 'end') await once(client, 'end')
+        })()
+        const deadline = Number.isFinite(graceMs)
+          ? new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error('QUIT not answered in time')), graceMs)
+            })
+          : undefined
+        quitting.catch(() => {}) // past the deadline, its rejection is nobody's
+        await (deadline ? Promise.race([quitting, deadline]) : quitting)
         return
       } catch {
-        // Redis went away meanwhile: disconnect below.
+        // Redis went away or stalled meanwhile: disconnect below.
+      } finally {
+        clearTimeout(timer)
       }
     }
     // Without a connection there is nothing to wait for; this also stops the reconnection loop.
     this.client.disconnect()
   }
 
-  private minuteKey(id: string, minute: number, counter: 'requests' | 'tokens' | 'outcomes' | 'failures') {
+  private minuteKey(id: string, minute: number, counter: MinuteCounter) {
     return `${this.prefix}${id}:${minute}:${counter}`
   }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { RerankClient } from '@rerank-kit/client'
 import { nodeHttpFetch } from '@rerank-kit/client/node'
 import { joinUrl, type Logger, RerankError, type Reranker } from '@rerank-kit/protocol'
@@ -26,9 +27,11 @@ export interface RouterFromConfigOptions {
  */
 export function routerFromConfig(config: RouterConfig, options: RouterFromConfigOptions = {}): Router {
   const { settings } = config
-  const transport = { ...options, fetch: options.fetch ?? nodeHttpFetch() }
+  const transport = { ...options, fetch: options.fetch ?? configuredFetch(settings.tls) }
   const deployments: RouterDeployment[] = config.deployments.map((deployment) => {
-    const reranker = deployment.local ? options.local : remoteClient(deployment, settings, transport)
+    const reranker = deployment.local
+      ? localModelOf(deployment, options.local)
+      : remoteClient(deployment, settings, transport)
     if (!reranker) {
       throw new RerankError(
         'invalid_request',
@@ -46,6 +49,10 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
       weight: deployment.weight,
       priority: deployment.priority,
       ...definedLimits(deployment),
+      ...(deployment.tags === undefined ? {} : { tags: deployment.tags }),
+      ...(deployment.inputCostPerQuery === undefined
+        ? {}
+        : { inputCostPerQuery: deployment.inputCostPerQuery }),
       // With a health_check_path, remote deployments are probed there; else by a one-document rerank.
       ...(settings.healthCheckPath !== undefined && !deployment.local
         ? {
@@ -66,8 +73,14 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
     maxCooldownTimeMs: settings.maxCooldownTimeMs,
     allowedFails: settings.allowedFails,
     fallbacks: settings.fallbacks,
+    defaultFallbacks: settings.defaultFallbacks,
+    contextWindowFallbacks: settings.contextWindowFallbacks,
     fallbackToLocal: settings.fallbackToLocal,
     latencyBuffer: settings.latencyBuffer,
+    enableTagFiltering: settings.enableTagFiltering,
+    ...(settings.retryPolicy && { retryPolicy: settings.retryPolicy }),
+    ...(settings.allowedFailsPolicy && { allowedFailsPolicy: settings.allowedFailsPolicy }),
+    ...(settings.groupAliases && { groupAliases: settings.groupAliases }),
   }
   if (settings.healthCheckIntervalMs !== undefined) {
     routerOptions.healthCheckIntervalMs = settings.healthCheckIntervalMs
@@ -90,6 +103,41 @@ export function routerFromConfig(config: RouterConfig, options: RouterFromConfig
     void routerOptions.state?.close?.()
     throw error
   }
+}
+
+/** The transport with the config's trust for https backends: an unreadable or bad CA file stops the start. */
+function configuredFetch(tls: RouterConfig['settings']['tls']): typeof fetch {
+  if (tls?.verify === false) return nodeHttpFetch({ rejectUnauthorized: false })
+  if (tls?.caFile === undefined) return nodeHttpFetch()
+  let ca: Buffer
+  try {
+    ca = readFileSync(tls.caFile)
+  } catch (error) {
+    throw badCaFile(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+  try {
+    return nodeHttpFetch({ ca })
+  } catch {
+    throw badCaFile('holds no valid PEM certificate')
+  }
+}
+
+const badCaFile = (why: string) =>
+  new RerankError('invalid_request', `The CA file of ssl_verify (or SSL_VERIFY / SSL_CERT_FILE) ${why}`, {
+    param: 'litellm_settings.ssl_verify',
+  })
+
+/**
+ * `model: local/<name>`: the in-process reranker asked for `<name>` on every call (it serves several models),
+ * not whichever it would pick for a request without a model.
+ */
+function localModelOf(
+  deployment: RouterConfig['deployments'][number],
+  local: Reranker | undefined,
+): Reranker | undefined {
+  const model = deployment.model
+  if (local === undefined || model === undefined) return local
+  return { rerank: (request, options) => local.rerank({ ...request, model }, options) }
 }
 
 function remoteClient(

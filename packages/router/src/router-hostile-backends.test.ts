@@ -10,6 +10,7 @@ import {
 } from '../../client/src/test-support/fake-vendors'
 import type { RouterDeployment } from './deployment-runtime'
 import { Router, type RouterOptions } from './router'
+import { attemptsOf } from './router-failure'
 import { chaosDocuments, chaosExpectedResults, chaosQuery } from './test-support/chaos-backends'
 import { closedPort, recordingLogger, startHugeAnswerServer } from './test-support/hostile-backends'
 
@@ -34,7 +35,7 @@ async function vendor(kind: FakeVendorKind, fault?: (request: { body: unknown })
 function deployment(
   id: string,
   target: FakeVendor | { url: string },
-  format: FakeVendorKind,
+  format: Exclude<FakeVendorKind, 'vllm'>,
   priority: number,
   apiKey?: string,
 ): RouterDeployment {
@@ -135,10 +136,20 @@ describe('a backend answering 401 with the key in its message', () => {
     const alone = router([deployment('denied', denied, 'tei', 0, secret)], { logger })
     const error = await failure(alone.rerank(request(2)))
     expect([error.code, error.status, error.upstreamStatus]).toEqual(['upstream_error', 502, 401])
-    expect(error.message).toBe(
-      'Deployment denied answered HTTP 401: misconfigured (its answer is not passed on)',
+    // Cooled down at once, so not retried: the caller learns which deployment failed and how, by id only.
+    expect(error.message).toMatch(
+      /^All deployments of "rerank" failed: denied: upstream_error \(HTTP 401\); none left to try: denied is cooling down until /,
     )
-    expect(error.publicMessage).toBe('An upstream reranker failed (deployment denied)')
+    expect(error.publicMessage).toBe(error.message)
+    expect(attemptsOf(error)).toEqual([
+      {
+        deployment: 'denied',
+        group: 'rerank',
+        code: 'upstream_error',
+        status: 401,
+        message: 'Deployment denied answered HTTP 401: misconfigured (its answer is not passed on)',
+      },
+    ])
     expect(JSON.stringify({ ...error, cause: String(error.cause) })).not.toContain(secret)
     expect(text()).not.toContain(secret)
   })
@@ -198,7 +209,12 @@ describe('answers that do not match the request', () => {
     expect((await made.rerank(request(5, { topN: 2 }))).results).toEqual(chaosExpectedResults.slice(0, 2))
     const error = await failure(made.rerank(request(6, { topN: 3 })))
     expect(error.code).toBe('upstream_error')
-    expect(error.message).toBe('Deployment two answered wrongly: 2 results for 3 expected')
+    // A wrong answer would come back the same: the deployment is not asked again.
+    expect(error.message).toBe('All deployments of "rerank" failed: two: upstream_error (wrong answer)')
+    expect(attemptsOf(error)?.map((attempt) => attempt.message)).toEqual([
+      'Deployment two answered wrongly: 2 results for 3 expected',
+    ])
+    expect(backend.requests).toHaveLength(2)
   })
 })
 
@@ -233,7 +249,12 @@ describe('log lines and causes', () => {
     expect(lines).toContainEqual({
       level: 'warn',
       message: 'router group failed',
-      fields: { group: 'rerank', code: 'network_error', tried: 'refused: network_error (ECONNREFUSED)' },
+      // Alone in its group, the deployment is retried (numRetries 2): a restarting backend may be back.
+      fields: {
+        group: 'rerank',
+        code: 'network_error',
+        tried: Array(3).fill('refused: network_error (ECONNREFUSED)').join(', '),
+      },
     })
   })
 
@@ -243,6 +264,7 @@ describe('log lines and causes', () => {
     // No cooldown: every request reaches the dead backend and fails the same way.
     const made = router([deployment('dead', dead, 'tei', 0)], {
       logger,
+      numRetries: 0,
       cooldownTimeMs: 0,
       repeatedLogIntervalMs: 300,
     })

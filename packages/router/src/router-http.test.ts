@@ -175,7 +175,8 @@ describe('routerFromConfig', () => {
     expect(stats.deployments.map((d) => [d.id, d.failures])).toEqual([
       ['rr#0', { network_error: 1 }],
       ['rr#1', {}],
-      ['dead#0', { network_error: 1 }],
+      // num_retries 1 applies to a group of one: the dead deployment is tried twice before the fallback.
+      ['dead#0', { network_error: 2 }],
       ['local-model#0', {}],
     ])
     expect(() => routerFromConfig(config)).toThrow(

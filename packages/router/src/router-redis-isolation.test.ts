@@ -58,7 +58,7 @@ describe('two balancers with different configs on one Redis', () => {
     const namespace = `test-${randomUUID()}`
     const dead = await vendor({ status: 500 })
     const healthy = await vendor()
-    const a = balancer(dead.url, { redis_namespace: namespace, allowed_fails: 1 })
+    const a = balancer(dead.url, { redis_namespace: namespace, allowed_fails: 0 })
     const b = balancer(healthy.url, { redis_namespace: namespace })
     expect(a.config.deployments[0]?.id).toBe('rerank#0')
     expect(b.config.deployments[0]?.id).toBe('rerank#0')

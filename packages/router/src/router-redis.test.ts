@@ -5,7 +5,6 @@ import {
   RerankError,
   type Reranker,
   type RerankResponse,
-  rankScores,
 } from '@rerank-kit/protocol'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -16,6 +15,7 @@ import { Router, type RouterOptions } from './router'
 import { routerFromConfig } from './router-from-config'
 import { minuteOf } from './router-state'
 import { RedisServer } from './test-support/redis-server'
+import { scriptedAnswer } from './test-support/scripted-deployments'
 
 // Two Router instances (as in two processes) sharing one real redis-server: limits and cooldowns hold across
 // both, and a Redis outage degrades them to memory without failing a request. The server has a password, so
@@ -58,14 +58,7 @@ function backend(name: string, { failing = false } = {}) {
       calls++
       if (failing) throw new RerankError(codeFromStatus(503), 'HTTP 503', { upstreamStatus: 503 })
       served.push(name)
-      return {
-        model: name,
-        results: rankScores(
-          request,
-          request.documents.map((_, i) => 1 / (i + 2)),
-        ),
-        usage: { totalTokens: 10 },
-      }
+      return scriptedAnswer(request, name)
     },
   }
   return {
@@ -128,7 +121,7 @@ async function eventually(condition: () => Promise<boolean>, what: string, timeo
 const stateLogs = (logs: LogEntry[]) => logs.filter((entry) => entry.message.startsWith('router state'))
 
 describe('Two routers sharing Redis', () => {
-  it('hold a combined rpm limit: 5 successes in total, then overloaded with a Retry-After', async () => {
+  it('hold a combined rpm limit: 5 successes in total, then rate limited (429) with a Retry-After', async () => {
     const prefix = uniquePrefix()
     // One frozen clock for both: the minute window cannot turn in the middle of the test.
     const frozen = Date.now()
@@ -157,7 +150,7 @@ describe('Two routers sharing Redis', () => {
     for (const outcome of refused) {
       const error = outcome.reason
       expect(error).toBeInstanceOf(RerankError)
-      expect(error.code).toBe('overloaded')
+      expect(error.code).toBe('rate_limited')
       expect(error.retryAfterMs).toBeGreaterThan(0)
       expect(error.retryAfterMs).toBeLessThanOrEqual(60_000)
     }
@@ -171,7 +164,7 @@ describe('Two routers sharing Redis', () => {
 
   it('share cooldowns: failures in one instance make the other skip that deployment', async () => {
     const prefix = uniquePrefix()
-    const options = { routingStrategy: 'priority-failover', allowedFails: 1, cooldownTimeMs: 60_000 } as const
+    const options = { routingStrategy: 'priority-failover', allowedFails: 0, cooldownTimeMs: 60_000 } as const
     const flakyA = backend('flaky-a', { failing: true })
     const steadyA = backend('steady-a')
     // B's copy of the flaky deployment would answer: only the shared cooldown can keep B away from it.
@@ -246,9 +239,10 @@ describe('Two routers sharing Redis', () => {
         ['info', 'router state: back on redis'],
       ])
     }
-    // Shared again (the restarted Redis starts empty): A's request shows in B's stats.
+    // Shared again: the restarted Redis started empty, each instance wrote back the 15 requests it served
+    // from memory during the outage, and A's new request shows in B's stats on top of those.
     await a.router.rerank(request)
-    expect(await rpmUsed(b.router)).toBe(1)
+    expect(await rpmUsed(b.router)).toBe(31)
 
     const published = JSON.stringify([a.logs, b.logs, await a.router.stats(), await b.router.stats()])
     expect(published).not.toContain(password)

@@ -26,6 +26,19 @@ export interface StateStatus {
   state: 'memory' | 'redis'
   /** Why the state is not where it was configured to be, e.g. Redis unreachable and memory serving. */
   stateNote?: string
+  /** The circuit breaker around Redis, for a store that has one (`FallbackState`). */
+  stateBreaker?: StateBreakerStatus
+}
+
+export interface StateBreakerStatus {
+  /** closed: on Redis; open: on memory, no Redis call until `probeAt`; half-open: on memory, probing Redis. */
+  state: 'closed' | 'open' | 'half-open'
+  /** When the breaker entered this state (ISO 8601). */
+  since: string
+  /** While open: when the next probe may go (ISO 8601). */
+  probeAt?: string
+  /** How many times the store changed between Redis and memory (each direction counts one). */
+  switches: number
 }
 
 export interface SharedDeploymentState {

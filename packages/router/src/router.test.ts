@@ -1,14 +1,10 @@
-import {
-  codeFromStatus,
-  RerankError,
-  type Reranker,
-  type RerankRequest,
-  rankScores,
-} from '@rerank-kit/protocol'
+import { codeFromStatus, RerankError, type Reranker, type RerankRequest } from '@rerank-kit/protocol'
 import { describe, expect, it } from 'vitest'
 import type { RouterDeployment } from './deployment-runtime'
 import { MemoryState } from './memory-state'
 import { Router, type RouterOptions } from './router'
+import { attemptsOf } from './router-failure'
+import { scriptedAnswer } from './test-support/scripted-deployments'
 
 // Router semantics with in-process deployments whose answers are scripted, and a clock the test moves.
 
@@ -35,14 +31,7 @@ function scripted(name: string, steps: Step[] = []) {
         if (options?.signal?.aborted) throw new RerankError('aborted', 'aborted')
       }
       served.push(name)
-      return {
-        model: name,
-        results: rankScores(
-          request,
-          request.documents.map((_, i) => 1 / (i + 2)),
-        ),
-        usage: { totalTokens: 10 },
-      }
+      return scriptedAnswer(request, name)
     },
   }
   return { reranker, calls }
@@ -107,7 +96,8 @@ describe('Router: groups', () => {
         { modelName: 'rerank', reranker: named(primary.reranker) },
         { modelName: 'backup', reranker: named(scripted('backup').reranker) },
       ],
-      { fallbacks: { rerank: ['backup'] } },
+      // No retry on the group's one deployment: its failure goes straight to the fallback.
+      { fallbacks: { rerank: ['backup'] }, numRetries: 0 },
     )
     // The first call falls back to the 'backup' group: the caller still asked for 'rerank'.
     expect(await r.rerank({ ...request, model: 'rerank' })).toEqual(ours('rerank'))
@@ -164,13 +154,15 @@ describe('Router: retries', () => {
     )
     expect(await servedBy(r.rerank(request))).toBe('b')
     expect((await r.stats()).deployments[0]).toMatchObject({ id: 'g#0', failures: { timeout: 1 } })
-    const alone = scripted('alone', [upstream(408)])
+    // Alone in its group, the deployment is retried numRetries (2) times, then the caller gets the 504.
+    const alone = scripted('alone', [upstream(408), upstream(408), upstream(408)])
     const { router: single } = router([{ modelName: 'g', reranker: alone.reranker }])
     await expect(single.rerank(request)).rejects.toMatchObject({
       code: 'timeout',
       status: 504,
       upstreamStatus: 408,
     })
+    expect(alone.calls).toHaveLength(3)
   })
 
   it('never retries a client error (other than 408 / 429), nor cools down for it', async () => {
@@ -181,7 +173,7 @@ describe('Router: retries', () => {
         { modelName: 'g', reranker: a.reranker },
         { modelName: 'g', reranker: b.reranker },
       ],
-      { allowedFails: 1 },
+      { allowedFails: 0 },
     )
     await expect(r.rerank(request)).rejects.toMatchObject({ code: 'invalid_request' })
     expect(b.calls).toHaveLength(0)
@@ -267,7 +259,7 @@ describe('Router: cooldowns', () => {
         { modelName: 'g', reranker: a.reranker },
         { modelName: 'g', reranker: b.reranker },
       ],
-      { allowedFails: 1, cooldownTimeMs: 5_000 },
+      { allowedFails: 0, cooldownTimeMs: 5_000 },
     )
     expect(await servedBy(r.rerank(request))).toBe('b')
     const [cooling] = (await r.stats()).deployments
@@ -324,7 +316,12 @@ describe('Router: limits', () => {
       { modelName: 'g', reranker: scripted('b').reranker, rpm: 1 },
     ])
     for (let i = 0; i < 3; i++) await r.rerank(request)
-    await expect(r.rerank(request)).rejects.toMatchObject({ code: 'overloaded', retryAfterMs: 60_000 })
+    // Every deployment at its own rpm limit: rate limited (429), until the minute turns.
+    await expect(r.rerank(request)).rejects.toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      retryAfterMs: 60_000,
+    })
     advance(60_000)
     await expect(r.rerank(request)).resolves.toBeDefined()
   })
@@ -360,8 +357,8 @@ describe('Router: limits', () => {
 
 describe('Router: fallbacks', () => {
   it('falls back to the next group after retries, then to the local model', async () => {
-    const primary = scripted('primary', [upstream(500)])
-    const secondary = scripted('secondary', [upstream(503)])
+    const primary = scripted('primary', [upstream(500), upstream(500), upstream(500)])
+    const secondary = scripted('secondary', [upstream(503), upstream(503), upstream(503)])
     const local = scripted('local')
     const { router: r } = router(
       [
@@ -376,11 +373,12 @@ describe('Router: fallbacks', () => {
       },
     )
     expect(await servedBy(r.rerank({ ...request, model: 'primary' }))).toBe('local')
-    expect([primary.calls.length, secondary.calls.length, local.calls.length]).toEqual([1, 1, 1])
+    // Each group's one deployment is tried 1 + numRetries times before the next group.
+    expect([primary.calls.length, secondary.calls.length, local.calls.length]).toEqual([3, 3, 1])
     expect(await servedBy(r.rerank({ ...request, model: 'primary' }))).toBe('primary')
   })
 
-  it("logs every failed deployment of each group, while the caller's error names none of them", async () => {
+  it("logs every failed deployment of each group; the caller's error lists them, by id only", async () => {
     const a = scripted('a', [upstream(500)])
     const b = scripted('b', [new RerankError('timeout', 'No answer within 100 ms')])
     const c = scripted('c', [upstream(503, 2_000)])
@@ -394,6 +392,9 @@ describe('Router: fallbacks', () => {
       {
         fallbacks: { primary: ['secondary'] },
         allowedFails: 10,
+        // One retry: primary's two deployments once each. c's Retry-After (2 s) is more than a retry may wait.
+        numRetries: 1,
+        maxRetryWaitMs: 1_000,
         logger: { debug() {}, info() {}, warn: (...args) => warnings.push(args), error() {} },
       },
     )
@@ -401,8 +402,18 @@ describe('Router: fallbacks', () => {
       () => undefined,
       (thrown: RerankError) => thrown,
     )
+    // The last failure's code, status and Retry-After; every attempt in the message and as data.
     expect(error).toMatchObject({ code: 'overloaded', upstreamStatus: 503, retryAfterMs: 2_000 })
-    expect(error?.message).toBe('HTTP 503')
+    expect(error?.message).toBe(
+      'Every group failed: "primary" (a: upstream_error (HTTP 500), b: timeout), then "secondary" (c: overloaded (HTTP 503))',
+    )
+    expect(error?.publicMessage).toBe(error?.message)
+    expect(attemptsOf(error)).toEqual([
+      { deployment: 'a', group: 'primary', code: 'upstream_error', status: 500, message: 'HTTP 500' },
+      { deployment: 'b', group: 'primary', code: 'timeout', message: 'No answer within 100 ms' },
+      { deployment: 'c', group: 'secondary', code: 'overloaded', status: 503, message: 'HTTP 503' },
+    ])
+    expect([a.calls.length, b.calls.length, c.calls.length]).toEqual([1, 1, 1])
     expect(warnings).toEqual([
       [
         'router group failed',
@@ -429,13 +440,86 @@ describe('Router: fallbacks', () => {
     expect(secondary.calls).toHaveLength(1)
   })
 
-  it('refuses a fallback to a group it does not have', () => {
-    expect(
-      () =>
-        new Router({
-          deployments: [{ modelName: 'a', reranker: scripted('a').reranker }],
-          fallbacks: { a: ['b'] },
-        }),
-    ).toThrow('Fallback names an unknown group "b"')
+  it('refuses a fallback to a group it does not have, in every fallback list', () => {
+    const deployments = [{ modelName: 'a', reranker: scripted('a').reranker }]
+    for (const lists of [
+      { fallbacks: { a: ['b'] } },
+      { defaultFallbacks: ['b'] },
+      { contextWindowFallbacks: { a: ['b'] } },
+    ]) {
+      expect(() => new Router({ deployments, ...lists })).toThrow('Fallback names an unknown group "b"')
+    }
+  })
+
+  it('default fallbacks serve a group without fallbacks of its own, never the group itself', async () => {
+    const primary = scripted('primary', [upstream(500), upstream(500)])
+    const spare = scripted('spare', [upstream(500)])
+    const last = scripted('last')
+    const { router: r } = router(
+      [
+        { modelName: 'primary', reranker: primary.reranker },
+        { modelName: 'spare', reranker: spare.reranker },
+        { modelName: 'last', reranker: last.reranker },
+      ],
+      { defaultFallbacks: ['spare', 'last'], allowedFails: 10, numRetries: 0 },
+    )
+    expect(await servedBy(r.rerank({ ...request, model: 'primary' }))).toBe('last')
+    expect([primary.calls.length, spare.calls.length, last.calls.length]).toEqual([1, 1, 1])
+    // `spare` failing falls back to `last` only: it is not its own fallback.
+    const spareAgain = scripted('spare2', [upstream(500)])
+    const { router: other } = router(
+      [
+        { modelName: 'spare', reranker: spareAgain.reranker },
+        { modelName: 'last', reranker: last.reranker },
+      ],
+      { defaultFallbacks: ['spare', 'last'], allowedFails: 10, numRetries: 0 },
+    )
+    expect(await servedBy(other.rerank({ ...request, model: 'spare' }))).toBe('last')
+    expect(spareAgain.calls).toHaveLength(1)
+    // Own fallbacks replace the default list.
+    const own = scripted('own', [upstream(500)])
+    const { router: third } = router(
+      [
+        { modelName: 'own', reranker: own.reranker },
+        { modelName: 'spare', reranker: scripted('spare3', [upstream(500)]).reranker },
+        { modelName: 'last', reranker: last.reranker },
+      ],
+      { fallbacks: { own: ['spare'] }, defaultFallbacks: ['last'], allowedFails: 10, numRetries: 0 },
+    )
+    await expect(third.rerank({ ...request, model: 'own' })).rejects.toMatchObject({ code: 'upstream_error' })
+  })
+
+  it("a backend's 413 goes to the context window fallbacks; without them, or from our own check, it is answered", async () => {
+    const short = scripted('short', [upstream(413), upstream(413)])
+    const long = scripted('long')
+    const other = scripted('other')
+    const { router: r } = router(
+      [
+        { modelName: 'short', reranker: short.reranker },
+        { modelName: 'long', reranker: long.reranker },
+        { modelName: 'other', reranker: other.reranker },
+      ],
+      { fallbacks: { short: ['other'] }, contextWindowFallbacks: { short: ['long'] } },
+    )
+    // Not `other` (an ordinary fallback, for failures): the group that takes longer inputs.
+    expect(await servedBy(r.rerank({ ...request, model: 'short' }))).toBe('long')
+    expect([short.calls.length, long.calls.length, other.calls.length]).toEqual([1, 1, 0])
+    const { router: plain } = router([{ modelName: 'short', reranker: short.reranker }])
+    await expect(plain.rerank({ ...request, model: 'short' })).rejects.toMatchObject({
+      code: 'payload_too_large',
+      upstreamStatus: 413,
+    })
+    const ours = scripted('ours', [new RerankError('payload_too_large', 'Too many documents')])
+    const { router: own } = router(
+      [
+        { modelName: 'ours', reranker: ours.reranker },
+        { modelName: 'long', reranker: long.reranker },
+      ],
+      { contextWindowFallbacks: { ours: ['long'] } },
+    )
+    await expect(own.rerank({ ...request, model: 'ours' })).rejects.toMatchObject({
+      code: 'payload_too_large',
+    })
+    expect(long.calls).toHaveLength(1)
   })
 })

@@ -15,12 +15,14 @@ import {
 import { matchingKeyIndex, presentedKey } from './api-keys'
 import { AuthFailureLimiter } from './auth-failure-limit'
 import { corsHeaders, preflightHeaders } from './cors'
+import { disconnectWatchOf, watchDisconnect } from './disconnect-watch'
 import { docsPageRenderer, requestOrigin } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
 import { keyRateLimiterOf } from './key-rate-limit'
 import { HttpMetrics } from './metrics'
 import { modelNameResolver, unservedAliasTargets } from './model-names'
 import { headerValue, requestIdOf } from './request-headers'
+import { requestTags } from './request-tags'
 import { builtInGetRoutes, type RouteFamily, type RouteTable, routeTableOf } from './route-families'
 
 /** 405: the route exists, not with this method (the answer's Allow header names the right ones). */
@@ -30,34 +32,72 @@ const methodNotAllowed = (method: string, path: string, allowed: string) =>
 /** Methods arrive uppercase from every server; other casings (a plain caller's) are compared without case. */
 const isMethod = (given: string, method: string) => given === method || given.toUpperCase() === method
 
+/** The reason a call's signal carries when the deadline passes: what AbortSignal.timeout's would. */
+const deadlineReason = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+
 /**
  * The options of one rerank call. Its signal is made only if the reranker reads it (see toPlainRequest): the
  * client's disconnect and the deadline with the time left of it, combined. A class: an object literal with a
- * getter was the costliest line of a stub rerank route.
+ * getter was the costliest line of a stub rerank route. With a deadline, one AbortController serves both: its
+ * timer is cleared once the call settles (`release`), and a Node request's disconnect is watched without a
+ * signal of its own (DisconnectWatch). AbortSignal.timeout and AbortSignal.any over the request's signal made
+ * three signals per call (with weak references and a finalizer each) and left a timer per call running until
+ * the deadline: a load-balancer server spent about a tenth of its CPU on them.
  */
 class CallOptions {
-  deadline: AbortSignal | undefined
+  /** True once the deadline passed and aborted the call. */
+  timedOut = false
   #signal: AbortSignal | null | undefined = null
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #unlisten: (() => void) | undefined
 
   constructor(
     private readonly request: Pick<PlainRequest, 'signal'>,
     private readonly started: number,
     private readonly timeoutMs: number | undefined,
+    /** The request's tags (body `tags` / `metadata.tags`, header `x-litellm-tags`), for a Router's tag routing. */
+    readonly tags: readonly string[] | undefined,
   ) {}
 
   get signal(): AbortSignal | undefined {
-    if (this.#signal === null) {
-      if (this.timeoutMs !== undefined) {
-        const left = this.timeoutMs - (performance.now() - this.started)
-        this.deadline = AbortSignal.timeout(Math.max(1, Math.ceil(left)))
-      }
-      const disconnect = this.request.signal
-      this.#signal =
-        disconnect && this.deadline
-          ? AbortSignal.any([disconnect, this.deadline])
-          : (disconnect ?? this.deadline)
-    }
+    if (this.#signal === null) this.#signal = this.#made()
     return this.#signal
+  }
+
+  #made(): AbortSignal | undefined {
+    const { request } = this
+    if (this.timeoutMs === undefined) return request.signal
+    const controller = new AbortController()
+    const left = this.timeoutMs - (performance.now() - this.started)
+    const timer = setTimeout(
+      () => {
+        this.timedOut = true
+        controller.abort(deadlineReason())
+      },
+      Math.max(1, Math.ceil(left)),
+    )
+    // Like AbortSignal.timeout's timer, it never keeps a process alive (a number outside Node: nothing to do).
+    ;(timer as { unref?: () => void }).unref?.()
+    this.#timer = timer
+    const watch = disconnectWatchOf(request)
+    if (watch) {
+      watch[watchDisconnect](() => controller.abort())
+    } else {
+      const disconnect = request.signal
+      if (disconnect?.aborted) controller.abort(disconnect.reason)
+      else if (disconnect) {
+        const onAbort = () => controller.abort(disconnect.reason)
+        disconnect.addEventListener('abort', onAbort, { once: true })
+        this.#unlisten = () => disconnect.removeEventListener('abort', onAbort)
+      }
+    }
+    return controller.signal
+  }
+
+  /** The call settled: its deadline timer and its listener on the request's signal go. */
+  release(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#unlisten?.()
   }
 }
 
@@ -197,8 +237,15 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     }
   }
 
-  /** A rerank request's body, read and checked: every refusal happens here, before any work is queued. */
-  function rerankRequestOf(format: RerankFormat, request: PlainRequest): RerankRequest {
+  /**
+   * A rerank request's body, read and checked: every refusal happens here, before any work is queued. Its tags
+   * go to `tagsOf`, read from the same parsed body.
+   */
+  function rerankRequestOf(
+    format: RerankFormat,
+    request: PlainRequest,
+    tagsOf: { tags?: string[] },
+  ): RerankRequest {
     if (request.bodyError !== undefined) throw request.bodyError
     // Again after the body was read: the reranker may have filled up meanwhile.
     if (reranker.isSaturated) {
@@ -213,7 +260,11 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     }
     const parsed = format.parseRequest(body)
     checkRequestLimits(parsed, limits)
+    const tags = requestTags(body, request.headers)
+    if (tags !== undefined) tagsOf.tags = tags
     if (parsed.model === undefined) return parsed
+    // A name the reranker serves without listing it (a router's hidden alias) is its to resolve.
+    if (reranker.servesModel?.(parsed.model)) return parsed
     // An alias (or, when any name is accepted, the default model) answers as the served model it stands for,
     // and the answer's `model` says which.
     const model = servedModelOf(parsed.model, reranker.modelNames)
@@ -245,6 +296,14 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
           if (reranker.loadFailed) return json(503, { status: 'failed' })
           if (reranker.isReady === false) return json(503, { status: 'loading' }, { 'retry-after': '1' })
           if (reranker.isSaturated) return json(503, { status: 'saturated' }, { 'retry-after': '1' })
+          // A router whose every backend is cooling down or at its limits: a balancer in front sends elsewhere.
+          if (reranker.unavailableReason !== undefined) {
+            return json(
+              503,
+              { status: 'unavailable', reason: reranker.unavailableReason },
+              { 'retry-after': '1' },
+            )
+          }
           return json(200, { status: 'ready' })
         case '/v1/models':
           return json(200, {
@@ -330,7 +389,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     callOptions?: CallOptions,
   ): PlainResponse => {
     // The deadline aborts the work like a disconnect would; the caller is told it was a timeout.
-    const error = callOptions?.deadline?.aborted
+    const error = callOptions?.timedOut
       ? new RerankError('timeout', `No answer within ${options.requestTimeoutMs} ms`)
       : fromUnknown(thrown)
     if (error.code === 'request_timeout') {
@@ -392,9 +451,11 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       }
       // The rerank call is awaited here, not in a function of its own: every async layer costs promise jobs
       // on every request.
-      const parsed = rerankRequestOf(rerankFormat, request)
-      callOptions = new CallOptions(request, started, options.requestTimeoutMs)
+      const extra: { tags?: string[] } = {}
+      const parsed = rerankRequestOf(rerankFormat, request, extra)
+      callOptions = new CallOptions(request, started, options.requestTimeoutMs, extra.tags)
       const answered = await reranker.rerank(parsed, callOptions)
+      callOptions.release()
       // One id to find a request by: the body's id (Cohere's) is the x-request-id, unless the reranker gave one.
       // Passed beside the response, not spread into a copy of it: the copy was the costliest line of the route.
       const body = rerankFormat.formatResponseJson
@@ -402,6 +463,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         : rerankFormat.formatResponse({ ...answered, id: answered.id ?? requestId }, parsed)
       return finish(request, json(200, body), path, requestId, started)
     } catch (thrown) {
+      callOptions?.release()
       return failure(request, thrown, path, rerankFormat, requestId, started, callOptions)
     }
   }

@@ -43,6 +43,13 @@ export interface ServedReranker extends Reranker {
   readonly loadFailed?: boolean
   /** True while the reranker refuses new work at once (its queue is full): /ready answers 503. */
   readonly isSaturated?: boolean
+  /**
+   * Why no request can be served now, if so (a router whose every deployment is cooling down or at its
+   * limits, with no local fallback): /ready answers 503 with it. Ids and group names only, never a URL.
+   */
+  readonly unavailableReason?: string | undefined
+  /** True for a model name the reranker serves without listing it in `modelNames` (a hidden alias). */
+  servesModel?(name: string): boolean
   /** Sync or async: a router reads shared state (Redis) to answer. */
   stats?(): unknown
 }

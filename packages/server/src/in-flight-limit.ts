@@ -63,6 +63,10 @@ export function limitInFlight(
     get loadFailed() {
       return reranker.loadFailed
     },
+    get unavailableReason() {
+      return reranker.unavailableReason
+    },
+    ...(reranker.servesModel && { servesModel: (name: string) => reranker.servesModel!(name) }),
     ...(reranker.stats && { stats: () => reranker.stats!() }),
   }
 }

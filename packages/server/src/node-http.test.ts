@@ -384,13 +384,30 @@ describe('auth, deadlines and disconnects', () => {
       expect(performance.now() - started).toBeLessThan(1000)
       expect(await bodyOf(response)).toEqual({ message: 'No answer within 50 ms' })
       expect(app.reranker.calls.at(-1)?.signal?.aborted).toBe(true)
+      // The reason AbortSignal.timeout would give: the work can tell a deadline from a disconnect.
+      expect((app.reranker.calls.at(-1)!.signal!.reason as DOMException).name).toBe('TimeoutError')
     } finally {
       await app.close()
     }
   })
 
-  it('a client that disconnects aborts its work', async () => {
-    const app = await listen({})
+  it("a call answered in time is never aborted later: its deadline's timer goes with it", async () => {
+    const app = await listen({ requestTimeoutMs: 50 })
+    try {
+      const response = await post(`${app.url}/rerank`, { query, documents })
+      expect(response.status).toBe(200)
+      await new Promise((resolve) => setTimeout(resolve, 120))
+      expect(app.reranker.calls.at(-1)?.signal?.aborted).toBe(false)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it.each([
+    ['without a deadline', {}],
+    ['with a deadline (one signal for both)', { requestTimeoutMs: 60_000 }],
+  ])('a client that disconnects aborts its work, %s', async (_, options) => {
+    const app = await listen(options)
     app.reranker.delayMs = 5000
     try {
       const controller = new AbortController()
@@ -408,6 +425,7 @@ describe('auth, deadlines and disconnects', () => {
       const signal = app.reranker.calls[1]!.signal!
       for (let i = 0; i < 100 && !signal.aborted; i++) await new Promise((resolve) => setTimeout(resolve, 5))
       expect(signal.aborted).toBe(true)
+      expect((signal.reason as DOMException).name).toBe('AbortError')
       expect(app.reranker.calls[0]!.signal!.aborted).toBe(false)
     } finally {
       app.server.closeAllConnections()

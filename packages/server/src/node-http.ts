@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { RerankError } from '@rerank-kit/protocol'
 import type { BodyBudget } from './body-budget'
 import { defaultMaxBodyBytes, type RequestHead } from './create-rerank-handler'
+import { type DisconnectWatch, watchDisconnect } from './disconnect-watch'
 import type { PlainRequest, PlainResponse } from './handler-types'
 import { closeAfterAnswer } from './lingering-close'
 
@@ -112,7 +113,7 @@ export interface PlainRequestExtras {
  * answers that never wait (errors, a cache, a stub) never read it. A class, not an object literal with a
  * getter and closures: it is made for every request.
  */
-class NodePlainRequest implements PlainRequest {
+class NodePlainRequest implements PlainRequest, DisconnectWatch {
   readonly method: string
   readonly path: string
   readonly mountPath: string | undefined
@@ -144,15 +145,20 @@ class NodePlainRequest implements PlainRequest {
     if (this.#controller === undefined) {
       const made = new AbortController()
       this.#controller = made
-      const watched = this.#live
-      // 'close' on the response before it finished writing means the client went away.
-      const onClose = () => {
-        if (!watched?.writableFinished) made.abort()
-      }
-      if (!watched || watched.destroyed) onClose()
-      else watched.once('close', onClose)
+      this[watchDisconnect](() => made.abort())
     }
     return this.#controller.signal
+  }
+
+  /** The disconnect without a signal: the handler's call signal, when it has a deadline, is the only one made. */
+  [watchDisconnect](gone: () => void): void {
+    const watched = this.#live
+    // 'close' on the response before it finished writing means the client went away.
+    const onClose = () => {
+      if (!watched?.writableFinished) gone()
+    }
+    if (!watched || watched.destroyed) onClose()
+    else watched.once('close', onClose)
   }
 
   done(): void {
@@ -270,7 +276,15 @@ export async function readPlainRequest(
 export function writePlainResponse(response: ServerResponse, plain: PlainResponse): void {
   if (response.headersSent || response.destroyed) return
   const text = typeof plain.body === 'string' ? plain.body : JSON.stringify(plain.body)
-  response.writeHead(plain.status, { ...plain.headers, 'content-length': Buffer.byteLength(text) })
+  // A flat list of names and values, which node:http writes as it is, rather than a copy of the headers object
+  // with one more field: the handler adds an answer's headers one by one, and copying such an object made a new
+  // hidden class on every answer (a visible cost of a load-balancer server's answer).
+  const headers: string[] = []
+  for (const name of Object.keys(plain.headers)) {
+    if (name !== 'content-length') headers.push(name, plain.headers[name]!)
+  }
+  headers.push('content-length', String(Buffer.byteLength(text)))
+  response.writeHead(plain.status, headers)
   response.end(text)
 }
 

@@ -71,7 +71,7 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
     const { loadRouterConfig } = await import('@rerank-kit/router')
     const { needsLocalModel } = await import('../load-balancer')
     const configPath = from(settings.configPath)
-    const config = await loadRouterConfig(configPath, io.env)
+    const config = await loadRouterConfig(configPath, io.env, { strict: settings.strictConfig })
     const groups = [...new Set(config.deployments.map((deployment) => deployment.modelName))]
     line(
       'mode',
@@ -84,9 +84,12 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
       line(
         'deployment',
         deployment.local
-          ? `${deployment.id}: the local model`
+          ? `${deployment.id}: the local model${deployment.model ? ` "${deployment.model}"` : ''}`
           : `${deployment.id}: ${deployment.format} at ${deployment.apiBase}${deployment.model ? ` (model "${deployment.model}")` : ''}`,
       )
+    }
+    if (config.unsupportedKeys.length > 0) {
+      line('unsupported', `ignored (not read by rerank-kit): ${config.unsupportedKeys.join(', ')}`)
     }
     if (!needsLocalModel(config)) {
       line('model', 'none: the config routes to remote deployments only')

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RerankClient } from '../rerank-client'
+import { type BoundedRequestInit, fetchHonoursDeadline } from '../response-limit'
 import { vendorSuite } from '../test-support/vendor-suite'
 import { nodeHttpFetch } from './node-http-fetch'
 
@@ -84,6 +85,67 @@ describe('nodeHttpFetch', () => {
     expect(await response.json()).toEqual({ model: 'm', results: [{ index: 0, relevance_score: 0.5 }] })
     const again = await fetchOverHttp(new URL(`${url}/rerank`), init)
     expect(new TextDecoder().decode(await again.arrayBuffer())).toBe(await again.text())
+  })
+
+  it('sends a string body as it is, its length counted in UTF-8 bytes', async () => {
+    const { url } = await backend()
+    const client = new RerankClient({ baseUrl: url, format: 'native', fetch: nodeHttpFetch() })
+    const response = await client.rerank({ query: 'café', documents: ['naïve', '日本語', '🙂'] })
+    expect(response.results.map((result) => result.index)).toEqual([0, 1, 2])
+  })
+
+  it('enforces init.timeoutMs over the whole exchange: a TimeoutError, and the connection closed', async () => {
+    const { url, sockets } = await backend(2_000)
+    const fetchOverHttp = nodeHttpFetch()
+    expect(fetchHonoursDeadline(fetchOverHttp)).toBe(true)
+    expect(fetchHonoursDeadline(globalThis.fetch)).toBe(false)
+    const started = performance.now()
+    const init: BoundedRequestInit = {
+      method: 'POST',
+      body: '{"query":"q","documents":["a"]}',
+      timeoutMs: 50,
+    }
+    const error = await fetchOverHttp(`${url}/rerank`, init).catch((thrown: unknown) => thrown)
+    expect(error).toBeInstanceOf(DOMException)
+    expect((error as DOMException).name).toBe('TimeoutError')
+    expect(performance.now() - started).toBeLessThan(1_500)
+    await expect.poll(() => sockets.closed, { timeout: 5_000 }).toBe(1)
+    // An answer within the deadline is not cut short.
+    const { url: fast } = await backend()
+    const later: BoundedRequestInit = { ...init, timeoutMs: 5_000 }
+    const answered = await fetchOverHttp(`${fast}/rerank`, later)
+    expect(answered.status).toBe(200)
+  })
+
+  it('sends the headers node:http would: Host, Basic auth from the URL, one value per name (the last)', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = []
+    const server = createServer((request, response) => {
+      seen.push(request.headers)
+      request.resume()
+      request.on('end', () => response.end('{}'))
+    })
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const fetchOverHttp = nodeHttpFetch()
+    const headers: [string, string][] = [
+      ['X-Twice', 'first'],
+      ['content-type', 'application/json'],
+      ['x-twice', 'second'],
+    ]
+    await fetchOverHttp(`http://us%40er:p%3Ass@127.0.0.1:${port}/r`, { method: 'POST', headers, body: 'é' })
+    expect(seen[0]).toMatchObject({
+      host: `127.0.0.1:${port}`,
+      authorization: `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`,
+      'x-twice': 'second',
+      'content-type': 'application/json',
+      'content-length': '2',
+    })
+    // The caller's own Host and Authorization win, as with node:http.
+    await fetchOverHttp(`http://u:p@127.0.0.1:${port}/r`, {
+      headers: { Host: 'example.test', Authorization: 'Bearer k' },
+    })
+    expect(seen[1]).toMatchObject({ host: 'example.test', authorization: 'Bearer k' })
   })
 
   it('refuses what it does not implement, clearly', async () => {

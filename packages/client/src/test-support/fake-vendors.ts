@@ -12,9 +12,10 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
-export type FakeVendorKind = 'tei' | 'infinity' | 'cohere' | 'jina' | 'voyage' | 'mixedbread'
+export type FakeVendorKind = 'tei' | 'infinity' | 'cohere' | 'jina' | 'voyage' | 'mixedbread' | 'vllm'
 
 export interface RecordedRequest {
   method: string
@@ -55,10 +56,12 @@ export interface FakeVendorOptions {
    * a backend that keeps failing the same way, or fails by a rule, as chaos tests need.
    */
   fault?: (request: RecordedRequest, number: number) => FakeFault | undefined
+  /** Serve https with this certificate and key (PEM) instead of http: the url is then `https://127.0.0.1:PORT`. */
+  tls?: { cert: string; key: string }
 }
 
 export interface FakeVendor {
-  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`), no trailing slash. */
   url: string
   requests: RecordedRequest[]
   /** Faults consumed one per incoming request, in order, before `options.fault` and normal handling. */
@@ -451,6 +454,8 @@ const routes: Record<FakeVendorKind, Record<string, Route>> = {
   jina: { '/v1/rerank': jinaRerank },
   voyage: { '/v1/rerank': voyageRerank },
   mixedbread: { '/v1/reranking': mixedbreadRerank },
+  // vLLM's server answers Jina's shape on all three routes.
+  vllm: { '/rerank': jinaRerank, '/v1/rerank': jinaRerank, '/v2/rerank': jinaRerank },
 }
 
 /** Status for a body that is not JSON or has the wrong shape (FastAPI/axum-style servers say 422). */
@@ -461,6 +466,7 @@ const badRequestStatus: Record<FakeVendorKind, number> = {
   jina: 422,
   voyage: 400,
   mixedbread: 422,
+  vllm: 400,
 }
 
 function teiErrorType(status: number): string {
@@ -598,11 +604,11 @@ export async function startFakeVendor(
   kind: FakeVendorKind,
   options: FakeVendorOptions = {},
 ): Promise<FakeVendor> {
-  const server = createServer()
+  const server = options.tls ? createHttpsServer(options.tls) : createServer()
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
   const { port } = server.address() as AddressInfo
   const vendor: FakeVendor = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests: [],
     faults: [],
     close: async () => {

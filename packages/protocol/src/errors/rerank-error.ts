@@ -74,6 +74,11 @@ export interface RerankErrorOptions {
    * address, key or upstream text), e.g. the router's "deployment X failed".
    */
   publicMessage?: string
+  /**
+   * Data a client may be shown beside the public message, already safe to show (our own error body carries it
+   * as `error.details`), e.g. a router's attempts: each deployment id, its failure and the vendor's redacted text.
+   */
+  publicDetails?: Readonly<Record<string, unknown>>
   cause?: unknown
 }
 
@@ -88,6 +93,7 @@ export class RerankError extends Error {
   declare readonly retryAfterMs?: number
   declare readonly param?: string
   declare readonly upstreamStatus?: number
+  declare readonly publicDetails?: Readonly<Record<string, unknown>>
   readonly #publicMessage: string | undefined
 
   constructor(code: RerankErrorCode, message: string, options: RerankErrorOptions = {}) {
@@ -95,10 +101,13 @@ export class RerankError extends Error {
     this.code = code
     this.status = rerankErrorTable[code].status
     this.retryable = options.retryable ?? rerankErrorTable[code].retryable
-    const self = this as { -readonly [K in 'retryAfterMs' | 'param' | 'upstreamStatus']?: RerankError[K] }
+    const self = this as {
+      -readonly [K in 'retryAfterMs' | 'param' | 'upstreamStatus' | 'publicDetails']?: RerankError[K]
+    }
     if (options.retryAfterMs !== undefined) self.retryAfterMs = Math.max(0, Math.ceil(options.retryAfterMs))
     if (options.param !== undefined) self.param = options.param
     if (options.upstreamStatus !== undefined) self.upstreamStatus = options.upstreamStatus
+    if (options.publicDetails !== undefined) self.publicDetails = options.publicDetails
     this.#publicMessage = options.publicMessage
     Object.defineProperty(this, marker, { value: true })
   }

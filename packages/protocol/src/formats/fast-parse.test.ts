@@ -107,3 +107,106 @@ describe('fast parse', () => {
     })
   })
 })
+
+// Every wire response schema: what a client checks each backend's answer with.
+const responseSchemas: [string, z.ZodType][] = Object.values(rerankFormats).map(
+  (format) => [format.name, format.responseSchema] as [string, z.ZodType],
+)
+
+// Mostly what backends send, with the edges each field has.
+const likely = <T>(valid: fc.Arbitrary<T>, ...edges: fc.Arbitrary<unknown>[]) =>
+  fc.oneof(
+    { weight: 8, arbitrary: valid as fc.Arbitrary<unknown> },
+    ...edges.map((arbitrary) => ({ weight: 1, arbitrary })),
+  )
+const count = likely(fc.nat(5000), fc.constantFrom(-1, 1.5, 2 ** 53, -0, null, '3'))
+const answerDocument = likely(
+  fc.oneof(fc.string({ maxLength: 5 }), fc.record({ text: fc.string({ maxLength: 5 }) })),
+  fc.constantFrom(null, 3, {}, { text: 3 }, { text: 'a', title: 'b' }, ['a']),
+  fc.constant(JSON.parse('{"__proto__":{"polluted":1},"text":"a"}')),
+)
+const answerItem = fc.record(
+  {
+    index: likely(fc.nat(20), fc.constantFrom(-1, 1.5, 2 ** 53, -0, '1', null)),
+    relevance_score: likely(
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.constantFrom(Number.NaN, Infinity, -2, '0.5'),
+    ),
+    score: likely(fc.double({ min: -5, max: 5, noNaN: true }), fc.constantFrom(Number.NaN, -Infinity, null)),
+    document: answerDocument,
+    input: answerDocument,
+    text: likely(fc.string({ maxLength: 5 }), fc.constantFrom(null, 1)),
+  },
+  { requiredKeys: [] },
+)
+const tokens = fc.record(
+  {
+    total_tokens: count,
+    prompt_tokens: count,
+    completion_tokens: count,
+    input_tokens: count,
+    output_tokens: count,
+    search_units: count,
+  },
+  { requiredKeys: [] },
+)
+const answerBody = fc.record(
+  {
+    id: likely(fc.string({ maxLength: 5 }), fc.constantFrom(null, 1)),
+    object: likely(fc.constant('list'), fc.constantFrom(null, 1)),
+    model: likely(fc.string({ maxLength: 5 }), fc.constantFrom(null, '', 1)),
+    results: likely(fc.array(answerItem, { maxLength: 4 }), fc.constantFrom(null, {}, 'x')),
+    data: likely(fc.array(answerItem, { maxLength: 4 }), fc.constantFrom(null, {})),
+    usage: likely(tokens, fc.constantFrom(null, 1)),
+    meta: likely(fc.record({ billed_units: tokens, tokens }, { requiredKeys: [] }), fc.constant(null)),
+    created: likely(fc.integer(), fc.constantFrom(1.5, Number.NaN, null)),
+  },
+  { requiredKeys: [] },
+)
+
+describe('fast parse of answers', () => {
+  it.each(responseSchemas)(
+    '%s: decides only what zod accepts, and returns what zod returns',
+    (_name, schema) => {
+      let decided = 0
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            { weight: 6, arbitrary: answerBody },
+            { weight: 3, arbitrary: fc.array(answerItem, { maxLength: 4 }) },
+            { weight: 1, arbitrary: fc.anything() },
+          ),
+          (body) => {
+            const fast = fastParse(schema, body)
+            if (fast === undecided) return
+            decided++
+            const slow = schema.safeParse(body)
+            expect(slow.success).toBe(true)
+            expect(fast).toEqual(slow.data)
+            expect(Object.getPrototypeOf(fast)).toBe(Array.isArray(fast) ? Array.prototype : Object.prototype)
+          },
+        ),
+        { numRuns: 1500 },
+      )
+      expect(fastCheckOf(schema)).toBeDefined()
+      expect(decided).toBeGreaterThan(100)
+    },
+  )
+
+  it('reads a plain answer without zod, echoed `{text}` documents included', () => {
+    const answer = {
+      model: 'm',
+      results: [
+        { index: 1, relevance_score: 0.9, document: { text: 'b' } },
+        { index: 0, relevance_score: 0.1, document: 'a' },
+      ],
+      usage: { total_tokens: 12 },
+    }
+    const schema = rerankFormats.native.responseSchema as z.ZodType
+    expect(fastParse(schema, answer)).toEqual(schema.parse(answer))
+    // An echoed object with more fields than text, or a score zod refuses, is left to zod.
+    const titled = { results: [{ index: 0, relevance_score: 0.5, document: { text: 'a', title: 't' } }] }
+    expect(fastParse(schema, titled)).toBe(undecided)
+    expect(fastParse(schema, { results: [{ index: 0, relevance_score: Number.NaN }] })).toBe(undecided)
+  })
+})

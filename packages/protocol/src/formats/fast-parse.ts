@@ -45,6 +45,18 @@ function derivedCheck(schema: z.ZodType): FastCheck | null {
   // Only stripping objects (z.object): strict and loose ones treat unknown keys differently.
   // Refinements (`checks`) are zod's alone: such schemas always go through zod.
   if (schema._zod.def.checks?.length) return null
+  // Plain leaves (no format such as z.email(), no coercion) accept a value of their type as it is. Answers are
+  // made of them (`model: optional(z.string())`): without these, every backend's answer went through zod.
+  const leaf = schema._zod.def as { format?: unknown; coerce?: unknown }
+  if (leaf.format === undefined && !leaf.coerce) {
+    if (schema instanceof z.ZodString) return fast.string
+    if (schema instanceof z.ZodBoolean) return fast.boolean
+    if (schema instanceof z.ZodNumber) return fast.finiteNumber
+  }
+  if (schema instanceof z.ZodNullable) {
+    const check = fastCheckOf(schema.unwrap() as z.ZodType)
+    return check ? (value) => (value === null ? null : check(value)) : null
+  }
   if (schema instanceof z.ZodObject && schema._zod.def.catchall === undefined) {
     const fields: [string, FastCheck][] = []
     for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
@@ -85,6 +97,8 @@ function derivedCheck(schema: z.ZodType): FastCheck | null {
 export const fast = {
   string: (value: unknown) => (typeof value === 'string' ? value : undecided),
   boolean: (value: unknown) => (typeof value === 'boolean' ? value : undecided),
+  /** zod's z.number(): any finite number (NaN and the infinities are refused). */
+  finiteNumber: (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undecided),
   /** Safe integers from `min` up: anything else (floats, huge numbers) is left to zod's wording. */
   integer:
     (min: number) =>

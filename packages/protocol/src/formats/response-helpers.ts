@@ -152,8 +152,8 @@ export function relevanceResults<D>(
  * The JSON text of `relevanceResults(response, request, documentAsObject)`, written directly: JSON.stringify
  * walks every result object (and they must be made first), which cost more than all the rest of a stub rerank
  * route. Numbers are written by the same algorithm JSON.stringify uses, and scores are finite
- * (checkedResults), so the text is identical. (Joining an array of parts instead measured no faster and
- * allocated more.)
+ * (checkedResults), so the text is identical; so is that of echoed string documents, quoted by jsonString.
+ * (Joining an array of parts instead measured no faster and allocated more.)
  */
 export function relevanceResultsJson(response: RerankResponse, request: RerankRequest): string {
   const results = checkedResults(response, request)
@@ -162,7 +162,10 @@ export function relevanceResultsJson(response: RerankResponse, request: RerankRe
     const result = results[i]!
     const document = echoedDocument(result, request)
     json += `${i === 0 ? '' : ','}{"index":${result.index},"relevance_score":${result.score}`
-    json += document === undefined ? '}' : `,"document":${JSON.stringify(documentAsObject(document))}}`
+    if (document === undefined) json += '}'
+    // documentAsObject's `{text}` of a string, quoted without the stringifier (see jsonString).
+    else if (typeof document === 'string') json += `,"document":{"text":${jsonString(document)}}}`
+    else json += `,"document":${JSON.stringify(document)}}`
   }
   return `${json}]`
 }

@@ -18,9 +18,20 @@ export const textField = () => withFastCheck(z.string(), fast.string)
 
 export const documentObject = z.looseObject({ text: z.string({ error: 'expected a string' }).optional() })
 
-export const documentItem = z.union([z.string(), documentObject], {
-  error: 'expected a string or an object with a text field',
-})
+// What backends echo in their answers: a string, or `{text}` alone (zod's copy of it); any other object, zod.
+export const documentItem = withFastCheck(
+  z.union([z.string(), documentObject], {
+    error: 'expected a string or an object with a text field',
+  }),
+  (value) => {
+    if (typeof value === 'string') return value
+    if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+      return undecided
+    }
+    const { text } = value as { text?: unknown }
+    return typeof text === 'string' && Object.keys(value).length === 1 ? { text } : undecided
+  },
+)
 
 // Plain-string documents, the common case, are checked fast; object documents go through zod.
 export const documentList = withFastCheck(
@@ -72,6 +83,6 @@ export const truncationDirectionField = withFastCheck(
 /** Response side: a score must be a finite number (zod rejects NaN and infinities). */
 export const scoreField = z.number({ error: 'expected a finite number' })
 
-export const indexField = z.number().int().min(0)
+export const indexField = withFastCheck(z.number().int().min(0), fast.integer(0))
 
-export const tokenCount = optional(z.number().int().min(0))
+export const tokenCount = optional(withFastCheck(z.number().int().min(0), fast.integer(0)))

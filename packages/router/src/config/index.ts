@@ -1,5 +1,5 @@
 export { type EnvSource, envReferencePrefix, resolveEnvReferences } from './env-references'
-export { loadRouterConfig, parseRouterConfig } from './load-router-config'
+export { loadRouterConfig, type ParseRouterConfigOptions, parseRouterConfig } from './load-router-config'
 export { splitProviderPrefix } from './normalise-deployments'
 export {
   type DeploymentConfig,

@@ -28,10 +28,12 @@ model_list:
       api_key: os.environ/COHERE_API_KEY
       rpm: 100
       timeout: 10
-      max_retries: 0          # LiteLLM-only key: ignored
+      tags: ["paid", "default"]
+      max_retries: 0          # LiteLLM-only key: listed as unsupported
     model_info:
       id: cohere-primary
       mode: rerank
+      input_cost_per_query: 0.002
   - model_name: rerank-english
     litellm_params:
       model: huggingface/BAAI/bge-reranker-large
@@ -78,13 +80,17 @@ router_settings:
   redis_url: os.environ/REDIS_URL
   routing_strategy_args: {"lowest_latency_buffer": 0.2, "ttl": 3600}
   enable_pre_call_checks: true
+  retry_policy: {"RateLimitErrorRetries": 5, "TimeoutErrorRetries": 1, "BadRequestErrorRetries": 0}
+  allowed_fails_policy: {"InternalServerErrorAllowedFails": 4}
+  model_group_alias: {"rerank-v3": "rerank-english", "legacy": {"model": "rerank-multilingual", "hidden": true}}
+  enable_tag_filtering: true
 
 litellm_settings:
   drop_params: true
   success_callback: ["langfuse"]
 
 general_settings:
-  master_key: os.environ/LITELLM_MASTER_KEY   # unset in the test env: keys we ignore need no variable
+  master_key: os.environ/LITELLM_MASTER_KEY   # unset in the test env: keys we do not read need no variable
   database_url: os.environ/DATABASE_URL
 `
 
@@ -106,6 +112,8 @@ const expectedConfig: RouterConfig = {
       priority: 0,
       rpm: 100,
       timeoutMs: 10_000,
+      tags: ['paid', 'default'],
+      inputCostPerQuery: 0.002,
     },
     {
       id: 'rerank-english#1',
@@ -176,13 +184,32 @@ const expectedConfig: RouterConfig = {
       'rerank-english': ['rerank-multilingual', 'rerank-local'],
       'rerank-multilingual': ['rerank-local'],
     },
+    defaultFallbacks: [],
+    contextWindowFallbacks: {},
     fallbackToLocal: true,
     healthCheckIntervalMs: 60_000,
     healthCheckPath: '/health',
     redisUrl,
     latencyBuffer: 0.2,
     timeoutMs: 20_000,
+    retryPolicy: { rateLimit: 5, timeout: 1, badRequest: 0 },
+    allowedFailsPolicy: { internalServer: 4 },
+    groupAliases: {
+      'rerank-v3': { group: 'rerank-english', hidden: false },
+      legacy: { group: 'rerank-multilingual', hidden: true },
+    },
+    enableTagFiltering: true,
   },
+  // Named, not dropped: the server warns once at start, and `strict: true` refuses them.
+  unsupportedKeys: [
+    'model_list[0].litellm_params.max_retries',
+    'model_list[0].model_info.mode',
+    'router_settings.routing_strategy_args.ttl',
+    'router_settings.enable_pre_call_checks',
+    'litellm_settings.drop_params',
+    'litellm_settings.success_callback',
+    'general_settings',
+  ],
 }
 
 let dir: string
@@ -322,9 +349,13 @@ describe('parseRouterConfig', () => {
         maxCooldownTimeMs: 300_000,
         allowedFails: 3,
         fallbacks: {},
+        defaultFallbacks: [],
+        contextWindowFallbacks: {},
         fallbackToLocal: false,
         latencyBuffer: 0,
+        enableTagFiltering: false,
       },
+      unsupportedKeys: [],
     })
   })
 
@@ -494,7 +525,7 @@ describe('parseRouterConfig errors', () => {
   it('requires api_base on a remote deployment and refuses it on a local one', () => {
     const config = {
       model_list: [
-        { model_name: 'a', litellm_params: { model: 'cohere/rerank-english-v3.0' } },
+        { model_name: 'a', litellm_params: { model: 'infinity/BAAI/bge-reranker-base' } },
         { model_name: 'b', litellm_params: { model: 'local', api_base: 'http://localhost:8000' } },
         { model_name: 'c', litellm_params: { api_base: 'ftp://files' } },
       ],
@@ -503,7 +534,8 @@ describe('parseRouterConfig errors', () => {
     expect(error.issues).toEqual([
       {
         path: 'model_list[0].litellm_params.api_base',
-        message: 'is required for a remote deployment (model "local" means the in-process model)',
+        message:
+          'is required for a remote deployment (or set INFINITY_API_BASE) (model "local" means the in-process model)',
       },
       {
         path: 'model_list[1].litellm_params.api_base',
@@ -522,7 +554,7 @@ describe('parseRouterConfig errors', () => {
         path: 'router_settings.routing_strategy',
         message:
           'expected one of simple-shuffle, weighted-random, round-robin, least-busy, latency-based-routing, ' +
-          'priority-failover, usage-based-routing, usage-based-routing-v2',
+          'priority-failover, usage-based-routing, cost-based-routing, usage-based-routing-v2',
       },
     ])
   })

@@ -6,18 +6,24 @@ import { normaliseSettings } from './normalise-settings'
 import type { RouterConfig } from './router-config'
 import { ConfigIssues, formatConfigPath, RouterConfigError } from './router-config-error'
 import { configErrorMap, routerConfigSchema } from './router-config-schema'
+import { unsupportedKeyPaths } from './unsupported-keys'
 
 /**
  * Validates a router config given as an object (written in code, or parsed from YAML or JSON) in LiteLLM's
  * shape, resolves its `os.environ/NAME` references and returns it normalised: defaults applied, times in ms,
  * provider prefixes turned into formats.
  *
- * Keys we do not use are ignored (LiteLLM configs carry `general_settings`, `litellm_settings`, `model_info`,
- * provider credentials...), and so are their environment references: only the keys read here must resolve.
+ * Keys we do not read are listed in `unsupportedKeys` (LiteLLM configs carry `general_settings`, provider
+ * credentials...) for the caller to warn about, or refused with `strict`; their environment references need
+ * not resolve: only the keys read here must.
  *
  * @throws RouterConfigError naming every bad key by its path; never quoting a value.
  */
-export function parseRouterConfig(raw: unknown, env: EnvSource = process.env): RouterConfig {
+export function parseRouterConfig(
+  raw: unknown,
+  env: EnvSource = process.env,
+  options: ParseRouterConfigOptions = {},
+): RouterConfig {
   const parsed = routerConfigSchema.safeParse(raw, { error: configErrorMap })
   if (!parsed.success) {
     throw new RouterConfigError(
@@ -27,21 +33,34 @@ export function parseRouterConfig(raw: unknown, env: EnvSource = process.env): R
   // After the schema, so references under ignored keys (e.g. general_settings.master_key) need not be set.
   const config = resolveEnvReferences(parsed.data, env)
   const issues = new ConfigIssues()
-  const deployments = normaliseDeployments(config.model_list, issues)
+  const deployments = normaliseDeployments(config.model_list, env, issues)
   const groups = new Set(deployments.map((deployment) => deployment.modelName))
-  const settings = normaliseSettings(config.router_settings, groups, issues)
+  const settings = normaliseSettings(config.router_settings, config.litellm_settings, groups, env, issues)
+  const unsupported = unsupportedKeyPaths(raw, routerConfigSchema)
+  if (options.strict || config.strict) {
+    for (const path of unsupported) issues.add(path, 'not supported by rerank-kit (strict mode refuses it)')
+  }
   issues.throwIfAny()
-  return { deployments, settings }
+  return { deployments, settings, unsupportedKeys: unsupported.map(formatConfigPath) }
+}
+
+export interface ParseRouterConfigOptions {
+  /** Refuse a key that is not read (as `strict: true` in the file does), instead of listing it. */
+  strict?: boolean
 }
 
 /**
  * Reads a YAML router config (LiteLLM's `config.yaml` shape) and parses it with `parseRouterConfig`. Errors
  * name the file; YAML syntax errors also name the line and column.
  */
-export async function loadRouterConfig(path: string, env: EnvSource = process.env): Promise<RouterConfig> {
+export async function loadRouterConfig(
+  path: string,
+  env: EnvSource = process.env,
+  options: ParseRouterConfigOptions = {},
+): Promise<RouterConfig> {
   const raw = parseYaml(await readConfigFile(path), path)
   try {
-    return parseRouterConfig(raw, env)
+    return parseRouterConfig(raw, env, options)
   } catch (error) {
     if (error instanceof RouterConfigError) throw new RouterConfigError(error.issues, { source: path })
     throw error

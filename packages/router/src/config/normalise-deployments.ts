@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { ClientFormatName } from '@rerank-kit/client'
+import { rerankFormats } from '@rerank-kit/protocol'
 import { agreedValue, isHttpUrl, secondsToMs, withoutUndefined } from './config-values'
+import type { EnvSource } from './env-references'
+import { type LitellmProvider, litellmProviders, providerApiKey, providerTarget } from './litellm-providers'
 import type { DeploymentConfig } from './router-config'
 import { routerConfigDefaults } from './router-config'
 import type { ConfigIssues } from './router-config-error'
@@ -9,33 +12,37 @@ import { localFormat, type ParsedModelEntry } from './router-config-schema'
 type Path = readonly PropertyKey[]
 type LitellmParams = ParsedModelEntry['litellm_params']
 
-/** LiteLLM's provider prefixes for rerank models, and the format each provider's API speaks. */
-const providerFormats: ReadonlyMap<string, ClientFormatName> = new Map([
-  ['cohere', 'cohere'],
-  ['jina_ai', 'jina'],
-  ['infinity', 'infinity'],
-  ['voyage', 'voyage'],
-  ['mixedbread', 'mixedbread'],
-  ['huggingface', 'tei'],
-])
-
 /**
- * `cohere/rerank-english-v3.0` -> format cohere, model `rerank-english-v3.0`. Only LiteLLM's provider names
+ * `cohere/rerank-english-v3.0` -> provider cohere, model `rerank-english-v3.0`. Only LiteLLM's provider names
  * count as prefixes, so Hugging Face ids (`BAAI/bge-reranker-base`, `jinaai/...`) are left whole.
  */
-export function splitProviderPrefix(model: string): { format?: ClientFormatName; model: string } {
+export function splitProviderPrefix(model: string): {
+  format?: ClientFormatName
+  provider?: LitellmProvider
+  model: string
+} {
   const slash = model.indexOf('/')
-  const format = slash > 0 ? providerFormats.get(model.slice(0, slash)) : undefined
-  return format === undefined ? { model } : { format, model: model.slice(slash + 1) }
+  const provider = slash > 0 ? litellmProviders.get(model.slice(0, slash)) : undefined
+  return provider === undefined
+    ? { model }
+    : { format: provider.format, provider, model: model.slice(slash + 1) }
 }
 
+/** `local/<name>`: the in-process reranker's model `<name>` (a hub id or a folder), not whatever it loaded. */
+const localPrefix = `${localFormat}/`
+
 /** Deployments in model_list order; ids count within each group (`rerank#0`, `rerank#1`). */
-export function normaliseDeployments(entries: readonly ParsedModelEntry[], issues: ConfigIssues) {
+export function normaliseDeployments(
+  entries: readonly ParsedModelEntry[],
+  env: EnvSource,
+  issues: ConfigIssues,
+) {
   const groupSizes = new Map<string, number>()
   const deployments = entries.map((entry, index): DeploymentConfig => {
     const groupIndex = groupSizes.get(entry.model_name) ?? 0
     groupSizes.set(entry.model_name, groupIndex + 1)
-    return normaliseDeployment(entry, ['model_list', index], `${entry.model_name}#${groupIndex}`, issues)
+    const id = `${entry.model_name}#${groupIndex}`
+    return normaliseDeployment(entry, ['model_list', index], id, env, issues)
   })
   assignStateKeys(deployments, entries, issues)
   return deployments
@@ -45,12 +52,18 @@ function normaliseDeployment(
   entry: ParsedModelEntry,
   path: Path,
   id: string,
+  env: EnvSource,
   issues: ConfigIssues,
 ): DeploymentConfig {
   const params = entry.litellm_params
   const paramsPath = [...path, 'litellm_params']
-  const local = params.model === localFormat || params.format === localFormat
-  const target = local ? localTarget(params, paramsPath, issues) : remoteTarget(params, paramsPath, issues)
+  const local =
+    params.model === localFormat ||
+    params.format === localFormat ||
+    (params.model?.startsWith(localPrefix) ?? false)
+  const target = local
+    ? localTarget(params, paramsPath, issues)
+    : remoteTarget(params, paramsPath, env, issues)
   return withoutUndefined({
     id,
     stateKey: '',
@@ -58,6 +71,17 @@ function normaliseDeployment(
     local,
     ...target,
     ...deploymentLimits(entry, path, issues),
+    tags: params.tags ?? undefined,
+    inputCostPerQuery: agreedValue(
+      [
+        { path: [...paramsPath, 'input_cost_per_query'], value: params.input_cost_per_query },
+        {
+          path: [...path, 'model_info', 'input_cost_per_query'],
+          value: entry.model_info?.input_cost_per_query,
+        },
+      ],
+      issues,
+    ),
   })
 }
 
@@ -66,28 +90,54 @@ function localTarget(params: LitellmParams, path: Path, issues: ConfigIssues) {
   if (params.api_base != null) {
     issues.add([...path, 'api_base'], `not allowed on a local deployment (model or format "${localFormat}")`)
   }
-  // `format: local` may name the model to load; `model: local` names none.
-  return { model: params.model === localFormat ? undefined : (params.model ?? undefined) }
+  // `model: local/<name>` and `format: local` with a model name the model; `model: local` names none.
+  const model = params.model?.startsWith(localPrefix)
+    ? params.model.slice(localPrefix.length)
+    : params.model === localFormat
+      ? undefined
+      : (params.model ?? undefined)
+  if (model === '') issues.add([...path, 'model'], `expected a model name after "${localPrefix}"`)
+  return { model: model || undefined }
 }
 
-function remoteTarget(params: LitellmParams, path: Path, issues: ConfigIssues) {
+function remoteTarget(params: LitellmParams, path: Path, env: EnvSource, issues: ConfigIssues) {
   const split = params.model == null ? undefined : splitProviderPrefix(params.model)
   if (split?.model === '') issues.add([...path, 'model'], 'expected a model name after the provider prefix')
   const explicitFormat = params.format === localFormat ? undefined : params.format
+  const format = explicitFormat ?? split?.format ?? 'native'
+  const apiBase = params.api_base || undefined
+  const explicitPath = checkServerPath(params.path, [...path, 'path'], issues)
+  const provider = split?.provider
+  // A provider prefix brings LiteLLM's URL rules (vendor default, route, api_base given as a full URL) and its
+  // key variables, unless `format` says the server speaks another format: then api_base is taken as is.
+  const target = provider && explicitFormat === undefined ? providerTarget(provider, apiBase, env) : undefined
+  const base = checkApiBase(target?.apiBase ?? apiBase, provider, [...path, 'api_base'], issues)
+  const routePath =
+    explicitPath ?? (target && target.path !== defaultPathOf(format) ? target.path : undefined)
   return {
-    format: explicitFormat ?? split?.format ?? 'native',
-    apiBase: checkApiBase(params.api_base, [...path, 'api_base'], issues),
-    apiKey: params.api_key ?? undefined,
+    format,
+    apiBase: base,
+    apiKey: params.api_key ?? (provider ? providerApiKey(provider, env) : undefined),
     model: split?.model || undefined,
-    path: checkServerPath(params.path, [...path, 'path'], issues),
+    path: routePath,
   }
 }
 
-function checkApiBase(apiBase: string | null | undefined, path: Path, issues: ConfigIssues) {
-  if (apiBase == null || apiBase === '') {
+function defaultPathOf(format: ClientFormatName): string | undefined {
+  return format === 'infinity-classify' ? undefined : rerankFormats[format].defaultPath
+}
+
+function checkApiBase(
+  apiBase: string | undefined,
+  provider: LitellmProvider | undefined,
+  path: Path,
+  issues: ConfigIssues,
+) {
+  if (apiBase === undefined) {
+    const variables = provider?.apiBaseEnv?.length ? ` (or set ${provider.apiBaseEnv.join(' or ')})` : ''
     issues.add(
       path,
-      `is required for a remote deployment (model "${localFormat}" means the in-process model)`,
+      `is required for a remote deployment${variables} (model "${localFormat}" means the in-process model)`,
     )
     return undefined
   }

@@ -1,20 +1,45 @@
 import type { StrategyName } from '../deployment-snapshot'
 import { agreedValue, secondsToMs, withoutUndefined } from './config-values'
-import { type RouterSettings, routerConfigDefaults } from './router-config'
+import type { EnvSource } from './env-references'
+import { type ErrorClassName, type RouterSettings, routerConfigDefaults } from './router-config'
 import type { ConfigIssues } from './router-config-error'
-import { type ParsedRouterSettings, strategyAliases } from './router-config-schema'
+import {
+  litellmErrorClasses,
+  type ParsedLitellmSettings,
+  type ParsedRouterSettings,
+  strategyAliases,
+} from './router-config-schema'
 
 type Path = readonly PropertyKey[]
 const settingsPath = ['router_settings'] as const
+const litellmPath = ['litellm_settings'] as const
 
-/** router_settings with LiteLLM's aliases resolved, defaults applied and seconds turned into milliseconds. */
+/**
+ * router_settings, with litellm_settings filling what it leaves unset (LiteLLM's order: the Router's own
+ * argument, else the process-wide `litellm.<key>`), LiteLLM's aliases resolved, defaults applied and seconds
+ * turned into milliseconds.
+ */
 export function normaliseSettings(
   raw: ParsedRouterSettings | null | undefined,
+  litellm: ParsedLitellmSettings | null | undefined,
   groups: ReadonlySet<string>,
+  env: EnvSource,
   issues: ConfigIssues,
 ): RouterSettings {
   const settings: ParsedRouterSettings = raw ?? {}
+  const global: ParsedLitellmSettings = litellm ?? {}
   const at = (...keys: PropertyKey[]) => [...settingsPath, ...keys]
+  // A list set in router_settings wins whole; else litellm_settings' list, checked at its own path.
+  const fallbacksOf = (key: 'fallbacks' | 'context_window_fallbacks') =>
+    settings[key] != null
+      ? normaliseFallbacks(settings[key], settingsPath, key, groups, issues)
+      : normaliseFallbacks(global[key] ?? [], litellmPath, key, groups, issues)
+  const defaultFallbacks =
+    settings.default_fallbacks != null
+      ? checkGroups(settings.default_fallbacks, at('default_fallbacks'), groups, issues)
+      : checkGroups(global.default_fallbacks ?? [], [...litellmPath, 'default_fallbacks'], groups, issues)
+  const cooldownTime = settings.cooldown_time ?? global.cooldown_time
+  const timeout = settings.timeout ?? global.request_timeout
   const retryDelay = agreedValue(
     [
       { path: at('retry_delay'), value: settings.retry_delay },
@@ -34,19 +59,18 @@ export function normaliseSettings(
   )
   return withoutUndefined({
     routingStrategy: strategyName(settings.routing_strategy),
-    numRetries: settings.num_retries ?? routerConfigDefaults.numRetries,
+    numRetries: settings.num_retries ?? global.num_retries ?? routerConfigDefaults.numRetries,
     // Unset means our backoff base; an explicit 0 is honoured (retry at once), as LiteLLM honours it.
     retryDelayMs: retryDelay === undefined ? routerConfigDefaults.retryDelayMs : secondsToMs(retryDelay),
-    cooldownTimeMs:
-      settings.cooldown_time == null
-        ? routerConfigDefaults.cooldownTimeMs
-        : secondsToMs(settings.cooldown_time),
+    cooldownTimeMs: cooldownTime == null ? routerConfigDefaults.cooldownTimeMs : secondsToMs(cooldownTime),
     maxCooldownTimeMs:
       settings.max_cooldown_time == null
         ? routerConfigDefaults.maxCooldownTimeMs
         : secondsToMs(settings.max_cooldown_time),
-    allowedFails: settings.allowed_fails ?? routerConfigDefaults.allowedFails,
-    fallbacks: normaliseFallbacks(settings.fallbacks ?? [], groups, issues),
+    allowedFails: settings.allowed_fails ?? global.allowed_fails ?? routerConfigDefaults.allowedFails,
+    fallbacks: fallbacksOf('fallbacks'),
+    defaultFallbacks,
+    contextWindowFallbacks: fallbacksOf('context_window_fallbacks'),
     fallbackToLocal: settings.fallback_to_local ?? false,
     healthCheckIntervalMs: optionalMs(settings.health_check_interval),
     healthCheckPath: checkHealthCheckPath(settings.health_check_path, at('health_check_path'), issues),
@@ -54,8 +78,62 @@ export function normaliseSettings(
     redisNamespace: settings.redis_namespace ?? undefined,
     maxResponseBytes: settings.max_response_bytes ?? undefined,
     latencyBuffer: latencyBuffer ?? routerConfigDefaults.latencyBuffer,
-    timeoutMs: optionalMs(settings.timeout),
+    timeoutMs: optionalMs(timeout),
+    retryPolicy: perErrorClass(settings.retry_policy, 'Retries'),
+    allowedFailsPolicy: perErrorClass(settings.allowed_fails_policy, 'AllowedFails'),
+    groupAliases: groupAliases(settings.model_group_alias, at('model_group_alias'), groups, issues),
+    enableTagFiltering: settings.enable_tag_filtering ?? false,
+    tls: tlsOf(global.ssl_verify, env),
   })
+}
+
+/** LiteLLM's order: `ssl_verify` in the config, else SSL_VERIFY; SSL_CERT_FILE names a CA bundle too. */
+function tlsOf(sslVerify: boolean | string | null | undefined, env: EnvSource): RouterSettings['tls'] {
+  const fromEnv = env.SSL_VERIFY?.trim()
+  const value =
+    sslVerify ??
+    (fromEnv === undefined || fromEnv === '' ? undefined : /^(false|0)$/i.test(fromEnv) ? false : fromEnv)
+  if (value === false) return { verify: false }
+  if (typeof value === 'string' && !/^(true|1)$/i.test(value)) return { caFile: value }
+  const certFile = env.SSL_CERT_FILE
+  return certFile ? { caFile: certFile } : undefined
+}
+
+/** `{ RateLimitErrorRetries: 3 }` -> `{ rateLimit: 3 }`; undefined when nothing is set. */
+function perErrorClass(
+  policy: Readonly<Record<string, number | null | undefined>> | null | undefined,
+  suffix: 'Retries' | 'AllowedFails',
+): Partial<Record<ErrorClassName, number>> | undefined {
+  if (policy == null) return undefined
+  const entries = Object.entries(litellmErrorClasses).flatMap(([name, ours]) => {
+    const value = policy[`${name}${suffix}`]
+    return value == null ? [] : [[ours, value] as const]
+  })
+  return entries.length === 0 ? undefined : Object.fromEntries(entries)
+}
+
+/** Each alias names a configured group and is not one itself: a request for it would be ambiguous. */
+function groupAliases(
+  raw: ParsedRouterSettings['model_group_alias'],
+  path: Path,
+  groups: ReadonlySet<string>,
+  issues: ConfigIssues,
+): RouterSettings['groupAliases'] {
+  if (raw == null) return undefined
+  const aliases = Object.entries(raw).map(([alias, target]) => {
+    const group = typeof target === 'string' ? target : target.model
+    const hidden = typeof target === 'string' ? false : (target.hidden ?? false)
+    if (groups.has(alias))
+      issues.add([...path, alias], 'is already a model_name: an alias must be a new name')
+    checkGroup(
+      group,
+      typeof target === 'string' ? [...path, alias] : [...path, alias, 'model'],
+      groups,
+      issues,
+    )
+    return [alias, { group, hidden }] as const
+  })
+  return Object.fromEntries(aliases)
 }
 
 function strategyName(name: string | null | undefined): StrategyName {
@@ -74,6 +152,8 @@ function optionalMs(seconds: number | null | undefined): number | undefined {
  */
 function normaliseFallbacks(
   list: readonly Record<string, string[]>[],
+  section: Path,
+  key: string,
   groups: ReadonlySet<string>,
   issues: ConfigIssues,
 ): Record<string, string[]> {
@@ -81,7 +161,7 @@ function normaliseFallbacks(
   const seen = new Set<string>()
   list.forEach((map, index) => {
     for (const [group, targets] of Object.entries(map)) {
-      const path = [...settingsPath, 'fallbacks', index, group]
+      const path = [...section, key, index, group]
       checkGroup(group, path, groups, issues)
       if (seen.has(group)) issues.add(path, 'fallbacks for this group are already listed in an earlier entry')
       seen.add(group)
@@ -94,6 +174,13 @@ function normaliseFallbacks(
   })
   // fromEntries keeps any group name (even `__proto__`) as a plain own key.
   return Object.fromEntries(merged)
+}
+
+function checkGroups(list: readonly string[], path: Path, groups: ReadonlySet<string>, issues: ConfigIssues) {
+  list.forEach((group, index) => {
+    checkGroup(group, [...path, index], groups, issues)
+  })
+  return [...list]
 }
 
 function checkGroup(group: string, path: Path, groups: ReadonlySet<string>, issues: ConfigIssues) {

@@ -36,8 +36,8 @@ const deploymentLimitsShape = {
   timeout: positiveSeconds,
 }
 
-// z.object strips unknown keys: LiteLLM configs carry many keys we do not use (`model_info`, `general_settings`,
-// `litellm_settings`, provider credentials...), which must not make the file unusable here.
+// z.object strips unknown keys: LiteLLM configs carry many keys we do not use (`general_settings`, provider
+// credentials...), which must not make the file unusable here. unsupported-keys.ts names each of them.
 export const litellmParamsSchema = z.object({
   api_base: z.string().nullish(),
   api_key: z.string().nullish(),
@@ -46,6 +46,10 @@ export const litellmParamsSchema = z.object({
   format: z.enum([...clientFormatNames, localFormat]).nullish(),
   /** Overrides the format's default path on the server. */
   path: z.string().nullish(),
+  /** Tag routing (with router_settings.enable_tag_filtering): requests naming one of these may come here. */
+  tags: z.array(z.string().min(1)).nullish(),
+  /** LiteLLM's rerank price; read here or in model_info, for cost-based-routing. */
+  input_cost_per_query: z.number().nonnegative().nullish(),
   ...deploymentLimitsShape,
 })
 
@@ -53,11 +57,60 @@ export const modelEntrySchema = z.object({
   model_name: z.string().min(1),
   litellm_params: litellmParamsSchema,
   /** LiteLLM's place for the deployment's id: here, the key of its shared state (counters, cooldown). */
-  model_info: z.object({ id: z.string().min(1).nullish() }).nullish(),
+  model_info: z
+    .object({
+      id: z.string().min(1).nullish(),
+      input_cost_per_query: z.number().nonnegative().nullish(),
+    })
+    .nullish(),
   ...deploymentLimitsShape,
 })
 
 const fallbackMapSchema = z.record(z.string(), z.array(z.string().min(1)))
+/** LiteLLM's shape: a list of single-key maps, `[{ "group-a": ["group-b", "group-c"] }]`. */
+const fallbackListSchema = z.array(fallbackMapSchema).nullish()
+/** Groups tried for every group that has no fallbacks of its own. */
+const defaultFallbacksSchema = z.array(z.string().min(1)).nullish()
+
+/** LiteLLM's error classes, as its RetryPolicy and AllowedFailsPolicy name them. */
+export const litellmErrorClasses = {
+  BadRequestError: 'badRequest',
+  AuthenticationError: 'authentication',
+  TimeoutError: 'timeout',
+  RateLimitError: 'rateLimit',
+  ContentPolicyViolationError: 'contentPolicy',
+  InternalServerError: 'internalServer',
+} as const
+
+const perErrorClass = (suffix: string) =>
+  z.object(
+    Object.fromEntries(
+      Object.keys(litellmErrorClasses).map((name) => [`${name}${suffix}`, z.int().nonnegative().nullish()]),
+    ),
+  )
+
+/** `{ "gpt-4": "gpt-3.5-turbo" }` or `{ "gpt-4": { model: "gpt-3.5-turbo", hidden: true } }`. */
+const groupAliasSchema = z.record(
+  z.string().min(1),
+  z.union([z.string().min(1), z.object({ model: z.string().min(1), hidden: z.boolean().nullish() })]),
+)
+
+/**
+ * The keys of LiteLLM's `litellm_settings` that shape routing. LiteLLM sets them as process-wide defaults
+ * (`litellm.num_retries`, ...) that the Router uses where `router_settings` leaves a key unset.
+ */
+export const litellmSettingsSchema = z.object({
+  num_retries: z.int().nonnegative().nullish(),
+  /** Seconds; LiteLLM's `litellm.request_timeout`, the Router's timeout when router_settings has none. */
+  request_timeout: positiveSeconds,
+  fallbacks: fallbackListSchema,
+  default_fallbacks: defaultFallbacksSchema,
+  context_window_fallbacks: fallbackListSchema,
+  allowed_fails: z.int().nonnegative().nullish(),
+  cooldown_time: seconds,
+  /** `false`: do not verify backends' certificates (unsafe); a path: a PEM bundle of CAs to trust as well. */
+  ssl_verify: z.union([z.boolean(), z.string().min(1)]).nullish(),
+})
 
 export const routerSettingsSchema = z.object({
   routing_strategy: z.enum([...strategyNames, ...Object.keys(strategyAliases)]).nullish(),
@@ -71,9 +124,17 @@ export const routerSettingsSchema = z.object({
   /** The longest cooldown a backend's Retry-After may set (ours; default 300 s). */
   max_cooldown_time: positiveSeconds,
   allowed_fails: z.int().nonnegative().nullish(),
-  /** LiteLLM's shape: a list of single-key maps, `[{ "group-a": ["group-b", "group-c"] }]`. */
-  fallbacks: z.array(fallbackMapSchema).nullish(),
+  fallbacks: fallbackListSchema,
+  default_fallbacks: defaultFallbacksSchema,
+  /** Tried instead of failing when a deployment refuses the request as too long (a 413 from the backend). */
+  context_window_fallbacks: fallbackListSchema,
   fallback_to_local: z.boolean().nullish(),
+  /** Retries by error class, instead of num_retries (`{ RateLimitErrorRetries: 3, ... }`). */
+  retry_policy: perErrorClass('Retries').nullish(),
+  /** Failures in a minute before a cooldown, by error class, instead of allowed_fails. */
+  allowed_fails_policy: perErrorClass('AllowedFails').nullish(),
+  model_group_alias: groupAliasSchema.nullish(),
+  enable_tag_filtering: z.boolean().nullish(),
   health_check_interval: positiveSeconds,
   health_check_path: z.string().nullish(),
   redis_url: z.string().nullish(),
@@ -89,12 +150,16 @@ export const routerSettingsSchema = z.object({
 export const routerConfigSchema = z.object({
   model_list: z.array(modelEntrySchema).min(1),
   router_settings: routerSettingsSchema.nullish(),
+  litellm_settings: litellmSettingsSchema.nullish(),
+  /** Ours: refuse to start on a key this schema does not read, instead of warning about it. */
+  strict: z.boolean().nullish(),
 })
 
 export type RawRouterConfig = z.input<typeof routerConfigSchema>
 export type ParsedRouterConfig = z.output<typeof routerConfigSchema>
 export type ParsedModelEntry = z.output<typeof modelEntrySchema>
 export type ParsedRouterSettings = z.output<typeof routerSettingsSchema>
+export type ParsedLitellmSettings = z.output<typeof litellmSettingsSchema>
 
 const typeNames: Readonly<Record<string, string>> = {
   number: 'a number',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  costBasedRouting,
   latencyBasedRouting,
   leastBusy,
   priorityFailover,
@@ -12,7 +13,7 @@ import {
 } from './index'
 
 const validNames =
-  'simple-shuffle, weighted-random, round-robin, least-busy, latency-based-routing, priority-failover, usage-based-routing'
+  'simple-shuffle, weighted-random, round-robin, least-busy, latency-based-routing, priority-failover, usage-based-routing, cost-based-routing'
 
 describe('strategies', () => {
   it('maps every strategy name to its function', () => {
@@ -24,6 +25,7 @@ describe('strategies', () => {
       'latency-based-routing': latencyBasedRouting,
       'priority-failover': priorityFailover,
       'usage-based-routing': usageBasedRouting,
+      'cost-based-routing': costBasedRouting,
     })
   })
 

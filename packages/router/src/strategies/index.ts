@@ -1,4 +1,5 @@
 import type { Strategy, StrategyName } from '../deployment-snapshot'
+import { costBasedRouting } from './cost-based-routing'
 import { latencyBasedRouting } from './latency-based-routing'
 import { leastBusy } from './least-busy'
 import { priorityFailover } from './priority-failover'
@@ -8,6 +9,7 @@ import { usageBasedRouting } from './usage-based-routing'
 import { weightedRandom } from './weighted-random'
 
 export {
+  costBasedRouting,
   latencyBasedRouting,
   leastBusy,
   priorityFailover,
@@ -25,6 +27,7 @@ export const strategies: Readonly<Record<StrategyName, Strategy>> = Object.freez
   'latency-based-routing': latencyBasedRouting,
   'priority-failover': priorityFailover,
   'usage-based-routing': usageBasedRouting,
+  'cost-based-routing': costBasedRouting,
 })
 
 /** The strategy for a config value; throws with the valid names so a typo is fixed from the message alone. */

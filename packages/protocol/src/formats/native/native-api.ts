@@ -66,5 +66,5 @@ export interface NativeWireResponse {
 
 /** Our own error body: a machine-readable code next to the message, and the field at fault. */
 export interface NativeWireError {
-  error: { code: string; message: string; param?: string }
+  error: { code: string; message: string; param?: string; details?: Readonly<Record<string, unknown>> }
 }

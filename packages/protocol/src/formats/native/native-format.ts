@@ -101,6 +101,7 @@ export const nativeFormat: RerankFormat<NativeWireRequest, NativeWireResponse> =
   formatError(error: RerankError): NativeWireError {
     const body: NativeWireError = { error: { code: error.code, message: error.publicMessage } }
     if (error.param !== undefined) body.error.param = error.param
+    if (error.publicDetails !== undefined) body.error.details = error.publicDetails
     return body
   },
 }

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type FakeVendor, startFakeVendor } from '../../client/src/test-support/fake-vendors'
+import { killSpawnedClis, spawnCli } from './test-support/spawn-cli'
+
+// `rerank-kit serve` in load-balancer mode in front of a backend that fails, then recovers: /ready tells a
+// balancer in front when no group can serve (and why), /health stays liveness only, and a request that failed
+// everywhere says which deployment failed and how, with the vendor's own words in our error body.
+
+let dir: string
+let backend: FakeVendor
+let failing = false
+let server: ReturnType<typeof spawnCli>
+let url: string
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rerank-kit-lb-ready-'))
+  backend = await startFakeVendor('cohere', {
+    fault: () => (failing ? { status: 500, message: 'model overloaded, try later' } : undefined),
+  })
+  const config = join(dir, 'router.yaml')
+  writeFileSync(
+    config,
+    [
+      'model_list:',
+      '  - model_name: rerank',
+      `    litellm_params: { model: cohere/rerank-v3.5, api_base: "${backend.url}" }`,
+      'router_settings:',
+      '  num_retries: 0',
+      '  allowed_fails: 0',
+      '  cooldown_time: 1',
+    ].join('\n'),
+  )
+  server = spawnCli(['serve', '--host', '127.0.0.1', '--port', '0'], {
+    RERANKER_LOAD_BALANCER_ENABLED: 'true',
+    RERANKER_CONFIG_PATH: config,
+  })
+  url = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))![1]!
+  await server.waitFor(/ INFO {2}ready /)
+})
+
+afterAll(async () => {
+  killSpawnedClis()
+  await backend?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const rerank = () =>
+  fetch(`${url}/rerank`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'rerank', query: 'red apple', documents: ['green pear', 'red apple pie'] }),
+  })
+
+const ready = async () => {
+  const response = await fetch(`${url}/ready`)
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+describe('load balancer readiness and errors', () => {
+  it('/ready flips to 503 with the reason while the only backend cools down, and back once it recovers', async () => {
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } })
+
+    failing = true
+    const failed = await rerank()
+    expect(failed.status).toBe(502)
+    const body = (await failed.json()) as { error: { code: string; message: string; details?: unknown } }
+    expect(body.error.code).toBe('upstream_error')
+    expect(body.error.message).toBe('All deployments of "rerank" failed: rerank#0: upstream_error (HTTP 500)')
+    expect(body.error.details).toEqual({
+      attempts: [
+        {
+          deployment: 'rerank#0',
+          group: 'rerank',
+          code: 'upstream_error',
+          status: 500,
+          message: expect.stringContaining('model overloaded, try later'),
+        },
+      ],
+    })
+    expect(JSON.stringify(body)).not.toContain(backend.url)
+
+    const down = await ready()
+    expect(down.status).toBe(503)
+    expect(down.body.status).toBe('unavailable')
+    expect(down.body.reason).toMatch(/^No group can serve: "rerank": rerank#0 is cooling down until /)
+    // Liveness is not readiness.
+    expect((await fetch(`${url}/health`)).status).toBe(200)
+    // While it cools down the request is refused at once, with when to come back.
+    const refused = await rerank()
+    expect(refused.status).toBe(503)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+
+    failing = false
+    // The cooldown is 1 s: then the deployment is back on trial, and /ready says so before any request.
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } })
+    const recovered = await rerank()
+    expect(recovered.status).toBe(200)
+    const answer = (await recovered.json()) as { results: { index: number }[] }
+    expect(answer.results.map((result) => result.index)).toEqual([1, 0])
+  })
+})
