@@ -119,6 +119,56 @@ describe('rerank-kit serve', () => {
   })
 })
 
+describe('rerank-kit serve logs', () => {
+  it('RERANKER_LOG_FORMAT=json: every line is one JSON object; LOG_REQUESTS adds one line per request', async () => {
+    const server = start(['serve', '--model-path', fixture, '--port', '0', '--host', '127.0.0.1'], {
+      RERANKER_LOG_FORMAT: 'json',
+      RERANKER_LOG_REQUESTS: 'true',
+    })
+    await server.waitFor(/"msg":"ready"/)
+    const listening = server
+      .stderr()
+      .split('\n')
+      .find((line) => line.includes('listening on'))!
+    const url = (JSON.parse(listening) as { msg: string }).msg.replace('listening on ', '')
+    expect(await servedScores(url, 'tiny-bert-reranker')).toEqual(expectedScores)
+    expect((await fetch(`${url}/nope?secret=1`)).status).toBe(404)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    const lines = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        time: expect.any(String),
+        level: expect.any(String),
+        msg: expect.any(String),
+      })
+    }
+    const requests = lines.filter((line) => line.msg === 'request')
+    expect(requests).toEqual([
+      {
+        requestId: expect.any(String),
+        method: 'POST',
+        route: '/rerank',
+        status: 200,
+        durationMs: expect.any(Number),
+        documents: 2,
+        tokens: expect.any(Number),
+        time: expect.any(String),
+        level: 'info',
+        msg: 'request',
+      },
+      expect.objectContaining({ method: 'GET', route: 'other', status: 404 }),
+    ])
+    expect(requests[0]!.tokens).toBeGreaterThan(0)
+    // Neither the query nor a document nor the query string is logged.
+    expect(server.stderr()).not.toMatch(/capital of France|Bananas|secret=1/)
+  })
+})
+
 describe('rerank-kit serve in load-balancer mode with local/<name> deployments', () => {
   it('each group gets the model its deployment names, loaded beside the settings model', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rerank-kit-local-named-'))

@@ -5,13 +5,24 @@ import type { OutputStream } from './cli-io'
 const order = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof order)[number]
 
-/** One line per event: time, level, message, fields as JSON. (The CLI prints; the libraries only log.) */
-export function consoleLogger(level: LogLevel, out: OutputStream): Logger {
+export type LogFormat = 'pretty' | 'json'
+
+/**
+ * One line per event. `pretty`: time, level, message, fields as JSON. `json`: one JSON object per line
+ * (`time`, `level`, `msg`, then the fields), for a log shipper. (The CLI prints; the libraries only log.)
+ */
+export function consoleLogger(level: LogLevel, out: OutputStream, format: LogFormat = 'pretty'): Logger {
   const threshold = order.indexOf(level)
   const at = (name: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (order.indexOf(name) < threshold) return
+    const time = new Date().toISOString()
+    if (format === 'json') {
+      // The fixed keys last, so a field named like one of them cannot replace it.
+      out.write(`${JSON.stringify({ ...fields, time, level: name, msg: message })}\n`)
+      return
+    }
     const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : ''
-    out.write(`${new Date().toISOString()} ${name.toUpperCase().padEnd(5)} ${message}${extra}\n`)
+    out.write(`${time} ${name.toUpperCase().padEnd(5)} ${message}${extra}\n`)
   }
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeVendor, startFakeVendor } from '../../client/src/test-support/fake-vendors'
+import { parsePrometheus } from '../../server/src/test-support/parse-prometheus'
 import { killSpawnedClis, spawnCli } from './test-support/spawn-cli'
 
 // `rerank-kit serve` in load-balancer mode in front of a backend that fails, then recovers: /ready tells a
@@ -54,6 +55,26 @@ const rerank = () =>
     body: JSON.stringify({ model: 'rerank', query: 'red apple', documents: ['green pear', 'red apple pie'] }),
   })
 
+/** The router's series for rerank#0, from /metrics parsed as Prometheus text. */
+const routerSeries = async () => {
+  const families = parsePrometheus(await (await fetch(`${url}/metrics`)).text())
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    Number(
+      families
+        .find((family) => family.name === name)
+        ?.metrics.find((metric) => Object.entries(labels).every(([k, v]) => metric.labels?.[k] === v))
+        ?.value ?? Number.NaN,
+    )
+  const deployment = { group: 'rerank', deployment: 'rerank#0' }
+  return {
+    successes: value('rerank_kit_router_requests_total', { ...deployment, outcome: 'success' }),
+    failures: value('rerank_kit_router_requests_total', { ...deployment, outcome: 'upstream_error' }),
+    coolingDown: value('rerank_kit_router_cooling_down', deployment),
+    rpmUsed: value('rerank_kit_router_rpm_used', deployment),
+    memoryState: value('rerank_kit_router_state', { state: 'memory' }),
+  }
+}
+
 const ready = async () => {
   const response = await fetch(`${url}/ready`)
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
@@ -62,6 +83,14 @@ const ready = async () => {
 describe('load balancer readiness and errors', () => {
   it('/ready flips to 503 with the reason while the only backend cools down, and back once it recovers', async () => {
     expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } })
+    expect((await rerank()).status).toBe(200)
+    expect(await routerSeries()).toEqual({
+      successes: 1,
+      failures: Number.NaN,
+      coolingDown: 0,
+      rpmUsed: 1,
+      memoryState: 1,
+    })
 
     failing = true
     const failed = await rerank()
@@ -86,6 +115,7 @@ describe('load balancer readiness and errors', () => {
     expect(down.status).toBe(503)
     expect(down.body.status).toBe('unavailable')
     expect(down.body.reason).toMatch(/^No group can serve: "rerank": rerank#0 is cooling down until /)
+    expect(await routerSeries()).toMatchObject({ successes: 1, failures: 1, coolingDown: 1 })
     // Liveness is not readiness.
     expect((await fetch(`${url}/health`)).status).toBe(200)
     // While it cools down the request is refused at once, with when to come back.
@@ -101,5 +131,6 @@ describe('load balancer readiness and errors', () => {
     expect(recovered.status).toBe(200)
     const answer = (await recovered.json()) as { results: { index: number }[] }
     expect(answer.results.map((result) => result.index)).toEqual([1, 0])
+    expect(await routerSeries()).toMatchObject({ successes: 2, failures: 1, coolingDown: 0 })
   })
 })

@@ -151,7 +151,9 @@ describe('rerank-kit serve against slow clients', () => {
     await server.waitFor(/ WARN {2}request body not received in time /)
     expect(server.stderr()).not.toMatch(/ ERROR /)
     const metrics = await (await fetch(`${url}/metrics`, { headers: { 'x-api-key': 'serve-key' } })).text()
-    expect(metrics).toContain('rerank_kit_http_requests_total{route="/v1/rerank",status="408"} 1')
+    expect(metrics).toMatch(
+      /^rerank_kit_http_requests_total\{route="\/v1\/rerank",family="\w+",status="408",status_class="4xx",model="[^"]+"\} 1$/m,
+    )
     expect(metrics).not.toContain('status="502"')
     // The key's budget of 2: the slow upload spent one (/metrics spends none), /v1/models the other.
     const models = () => fetch(`${url}/v1/models`, { headers: { 'x-api-key': 'serve-key' } })

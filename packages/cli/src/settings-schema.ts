@@ -125,6 +125,20 @@ export const settingDefinitions: Readonly<Record<string, SettingDefinition>> = {
     help: 'debug, info, warn or error',
     group: 'Server',
   },
+  LOG_FORMAT: {
+    key: 'logFormat',
+    parse: oneOf('pretty', 'json'),
+    fallback: 'pretty',
+    help: 'pretty (time, level, message, fields) or json (one JSON object per line)',
+    group: 'Server',
+  },
+  LOG_REQUESTS: {
+    key: 'logRequests',
+    parse: boolean,
+    fallback: false,
+    help: 'one info line per request: id, route, status, duration, documents, tokens (no query or text)',
+    group: 'Server',
+  },
   MODEL_NAME: {
     key: 'modelName',
     parse: text,

@@ -57,6 +57,9 @@ export interface Settings {
   /** Routes served without a key even when keys are set. */
   publicRoutes: string[]
   logLevel: 'debug' | 'info' | 'warn' | 'error'
+  logFormat: 'pretty' | 'json'
+  /** One info line per answered request. */
+  logRequests: boolean
   loadBalancerEnabled: boolean
   configPath: string
   /** Refuse router config keys that are not read, instead of warning about them. */

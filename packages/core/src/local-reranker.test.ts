@@ -70,6 +70,20 @@ describe.each([
     expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(0.05)
   })
 
+  it('reports where the time went: tokenizing, queueing and inference, within the call', async () => {
+    const before = performance.now()
+    const response = await reranker.rerank({ query, documents })
+    const elapsed = performance.now() - before
+    const { tokenizationMs, queueMs, inferenceMs } = response.timings ?? {}
+    for (const part of [tokenizationMs, queueMs, inferenceMs]) {
+      expect(part).toBeTypeOf('number')
+      expect(part).toBeGreaterThanOrEqual(0)
+    }
+    // The parts do not overlap, so they add up to at most the call's own time.
+    expect(tokenizationMs! + queueMs! + inferenceMs!).toBeLessThanOrEqual(elapsed)
+    expect(inferenceMs).toBeGreaterThan(0)
+  })
+
   it('rawScores returns the logit', async () => {
     const response = await reranker.rerank({ query, documents: documents.slice(0, 3), rawScores: true })
     for (const result of response.results) {

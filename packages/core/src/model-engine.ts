@@ -5,9 +5,10 @@ import {
   RerankError,
   type RerankRequest,
   type RerankResponse,
+  type RerankTimings,
   rankScores,
 } from '@rerank-kit/protocol'
-import { BatchScheduler, type BatchStats } from './batching/batch-scheduler'
+import { BatchScheduler, type BatchStats, type JobTimes } from './batching/batch-scheduler'
 import { buildBatchTensors, type TensorLayout } from './batching/batch-tensors'
 import { type Device, providersForDevice } from './device'
 import { EngineStats, type EngineStatsSnapshot } from './engine-stats'
@@ -98,6 +99,20 @@ function scoreHead(
     headDim: Number(config.head_dim ?? Number(config.hidden_size) / heads),
     layers: Number(config.num_hidden_layers),
   }
+}
+
+/**
+ * Where a request's time went (see RerankTimings): tokenizing from the engine's start to the end of encoding,
+ * queueing from submission to its first batch's start, inference from that start to its last batch's end.
+ * The parts a request never reached (no pairs: no batch) are left out.
+ */
+function timingsOf(started: number, tokenized: number, times: JobTimes): RerankTimings {
+  const timings: RerankTimings = { tokenizationMs: tokenized - started }
+  if (!Number.isNaN(times.firstStartAt)) {
+    timings.queueMs = times.firstStartAt - times.submittedAt
+    if (!Number.isNaN(times.lastEndAt)) timings.inferenceMs = times.lastEndAt - times.firstStartAt
+  }
+  return timings
 }
 
 /**
@@ -208,8 +223,10 @@ export class ModelEngine {
       const { items } = await this.encode(request).finally(() => {
         this.encodingPairs -= expected
       })
+      const tokenized = performance.now()
       if (options.signal?.aborted) throw new RerankError('aborted', 'The request was aborted')
-      const raw = await this.scheduler.submit(items, options.signal)
+      const times: JobTimes = { submittedAt: Number.NaN, firstStartAt: Number.NaN, lastEndAt: Number.NaN }
+      const raw = await this.scheduler.submit(items, options.signal, times)
       // A chunked document scores the max over its chunks (the max of logits is the max of sigmoids).
       const best = new Float64Array(request.documents.length).fill(Number.NEGATIVE_INFINITY)
       items.forEach((item, i) => {
@@ -221,6 +238,7 @@ export class ModelEngine {
         model: this.name,
         results: rankScores(request, scores),
         usage: { totalTokens, searchUnits: Math.max(1, Math.ceil(items.length / 100)) },
+        timings: timingsOf(started, tokenized, times),
       }
       this.stats.recordRequest(performance.now() - started, true)
       return response

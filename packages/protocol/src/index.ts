@@ -74,6 +74,6 @@ export {
 export type { RerankRequestLimits } from './request-limits'
 export { checkRequestLimits, modelNotFound } from './request-limits'
 export type { RerankCallOptions, RerankDocument, RerankDocumentObject, RerankRequest } from './rerank-request'
-export type { RerankResponse, RerankResult, RerankUsage } from './rerank-response'
+export type { RerankResponse, RerankResult, RerankTimings, RerankUsage } from './rerank-response'
 export { compareResults, rankScores } from './rerank-response'
 export type { Reranker } from './reranker'

@@ -15,12 +15,33 @@ export interface RerankUsage {
   searchUnits?: number
 }
 
+/**
+ * Where the time of one request went inside the reranker, in milliseconds (fractional, `performance.now()`
+ * differences). Measured by engines that know (a LocalReranker's); each part is absent when not measured. The
+ * parts do not overlap: tokenizing, then waiting in the batch queue, then running batches. The HTTP layer sends
+ * them as headers (`x-tokenization-time`, `x-queue-time`, `x-inference-time`, `server-timing`); no wire format
+ * writes them into a body.
+ */
+export interface RerankTimings {
+  /** Turning the request into token pairs (including waits for the tokenizer's time slices). */
+  tokenizationMs?: number
+  /** From entering the batch queue (after tokenizing) until the first batch with one of its pairs started. */
+  queueMs?: number
+  /**
+   * From the start of its first batch to the end of its last one: wall-clock time its pairs were being run
+   * (shared with the other requests batched with them, gaps between its batches included).
+   */
+  inferenceMs?: number
+}
+
 /** The canonical rerank response: results sorted by score (descending), ties by index (ascending). */
 export interface RerankResponse {
   id?: string
   model?: string
   results: RerankResult[]
   usage?: RerankUsage
+  /** Server-side timing of this request, when the reranker measured it (never written into a wire body). */
+  timings?: RerankTimings
 }
 
 /** Score descending, then index ascending: the one order every response uses. */

@@ -67,9 +67,10 @@ export class AttemptLoop {
     run: GroupRun,
   ): Promise<RerankResponse> {
     const { signal, tags } = call
-    const tried = new Set<string>()
-    const exclude = new Set<string>()
-    const lastFailureOf = new Map<string, RerankError>()
+    // Made at the first failure: most calls answer at once, and need none of them.
+    let tried: Set<string> | undefined
+    let exclude: Set<string> | undefined
+    let lastFailureOf: Map<string, RerankError> | undefined
     let last: RerankError | undefined
     let retriesSoFar = 0
     for (;;) {
@@ -79,7 +80,7 @@ export class AttemptLoop {
           group,
           members,
           last,
-          { tags, tried, exclude, lastFailureOf },
+          { tags, tried: tried!, exclude: exclude!, lastFailureOf: lastFailureOf! },
           retriesSoFar,
         )
         if (wait.giveUp) throw wait.giveUp
@@ -88,7 +89,9 @@ export class AttemptLoop {
       }
       // A caller who left is not sent anywhere (the signal may fire between two awaits, not only during one).
       if (signal?.aborted) throw abortedError()
-      const picked = await this.deps.picker.pick(group, members, { tags, tried, exclude }, this.deps.now())
+      let picked = this.deps.picker.pick(group, members, { tags, tried, exclude }, this.deps.now())
+      // An in-memory store picks without an await.
+      if (picked instanceof Promise) picked = await picked
       if ('refusal' in picked) {
         if (picked.reasons !== '') run.unavailable = picked.reasons
         if (last === undefined) throw picked.refusal
@@ -98,14 +101,19 @@ export class AttemptLoop {
           : last
       }
       const { deployment, trial } = picked
-      tried.add(deployment.id)
+      tried?.add(deployment.id)
       try {
         return await this.deps.call(deployment, trial, request, signal)
       } catch (thrown) {
         last = fromUnknown(thrown)
+        if (tried === undefined) {
+          tried = new Set([deployment.id])
+          exclude = new Set()
+          lastFailureOf = new Map()
+        }
         recordAttempt(run, deployment.id, last)
-        lastFailureOf.set(deployment.id, last)
-        if (!mayPassOnRetry(last)) exclude.add(deployment.id)
+        lastFailureOf!.set(deployment.id, last)
+        if (!mayPassOnRetry(last)) exclude!.add(deployment.id)
         // The deployment's error would mislead a caller who aborted: it is an abort whatever failed meanwhile.
         if (signal?.aborted) throw abortedError()
         this.deps.throttle.log('debug', 'attempt failed', { group, failed: deployment.id, code: last.code })

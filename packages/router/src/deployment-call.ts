@@ -27,7 +27,8 @@ export async function callDeployment(
       throw markWrongAnswer(wrong as RerankError)
     }
     const tokens = response.usage?.totalTokens ?? estimateTokens(request)
-    await accounting.succeeded(deployment, trial, tokens, performance.now() - started)
+    const written = accounting.succeeded(deployment, trial, tokens, performance.now() - started)
+    if (written !== undefined) await written
     return response
   } catch (thrown) {
     throw await accounting.failed(deployment, thrown, trial)

@@ -32,8 +32,13 @@ export type PickResult =
    */
   | { refusal: RerankError; reasons: string; backInMs?: number }
 
+interface AssessedDeployment {
+  deployment: DeploymentRuntime
+  state: SharedDeploymentState
+}
+
 interface Assessment {
-  open: { deployment: DeploymentRuntime; state: SharedDeploymentState }[]
+  open: AssessedDeployment[]
   out: (Unavailability & { id: string })[]
 }
 
@@ -51,45 +56,89 @@ export class DeploymentPicker {
    * Reads the group's shared state and sorts its members into open and out (with why). A cooldown seen makes
    * the deployment half-open: the first pick after the cooldown ends is its single recovery trial.
    */
-  async assess(group: string, members: readonly DeploymentRuntime[], tags: PickRequest['tags'], now: number) {
-    const { usable, why } = this.options.enableTagFiltering
-      ? membersForTags(group, members, tags)
-      : { usable: new Set(members), why: '' }
+  async assess(
+    group: string,
+    members: readonly DeploymentRuntime[],
+    tags: PickRequest['tags'],
+    now: number,
+  ): Promise<Assessment> {
+    const ops = this.options.state.sync?.()
+    if (ops !== undefined) return this.sort(group, members, tags, now, (key) => ops.readOne(key, now))
+    // Tags are checked before the read, as they are on the synchronous path: a refusal costs no read.
+    const filter = this.tagFilter(group, members, tags)
     const shared = await this.options.state.read(
       members.map((deployment) => deployment.stateKey),
       now,
     )
-    const assessment: Assessment = { open: [], out: [] }
-    for (const deployment of members) {
-      const state = shared.get(deployment.stateKey) ?? { rpmUsed: 0, tpmUsed: 0 }
-      deployment.see(state, now)
-      if (state.coolingUntil !== undefined) deployment.halfOpen = true
-      if (!usable.has(deployment)) {
-        assessment.out.push({ id: deployment.id, reason: why, until: Number.POSITIVE_INFINITY, kind: 'tags' })
-        continue
-      }
-      const out = unavailability(deployment, state, now)
-      if (out) assessment.out.push({ id: deployment.id, ...out })
-      else assessment.open.push({ deployment, state })
-    }
-    return assessment
+    return this.sortRead(members, filter, now, (key) => shared.get(key) ?? { rpmUsed: 0, tpmUsed: 0 })
   }
 
   /**
    * The strategy's pick among the open deployments, untried ones first. The pick holds a slot of the
    * deployment's max_parallel_requests (and its half-open trial, if it is one): the caller releases them.
+   * On a store with synchronous operations (in memory) the pick is made without an await, and returned as is.
    */
-  async pick(
+  pick(
+    group: string,
+    members: readonly DeploymentRuntime[],
+    request: PickRequest,
+    now: number,
+  ): PickResult | Promise<PickResult> {
+    const ops = this.options.state.sync?.()
+    if (ops === undefined) return this.pickAsync(group, members, request, now)
+    const { open, out } = this.sort(group, members, request.tags, now, (key) => ops.readOne(key, now))
+    const { pool, eligible } = candidatesOf(open, request)
+    for (;;) {
+      const next = this.choose(group, pool, eligible, out, now)
+      if (next === undefined) return refusal(group, out, now)
+      const { deployment, trial } = next
+      if (ops.takeRequest(deployment.stateKey, deployment.config.rpm, now)) {
+        deployment.sawUsage(1, 0, now)
+        return next
+      }
+      release(deployment, trial)
+      out.push(atRpmLimit(deployment, now))
+    }
+  }
+
+  private async pickAsync(
     group: string,
     members: readonly DeploymentRuntime[],
     request: PickRequest,
     now: number,
   ): Promise<PickResult> {
     const { open, out } = await this.assess(group, members, request.tags, now)
-    const usable = open.filter(({ deployment }) => !request.exclude?.has(deployment.id))
-    const fresh = usable.filter(({ deployment }) => !request.tried?.has(deployment.id))
-    const pool = fresh.length > 0 ? fresh : usable
-    const eligible = pool.map(({ deployment, state }) => snapshotOf(deployment, state))
+    const { pool, eligible } = candidatesOf(open, request)
+    for (;;) {
+      const next = this.choose(group, pool, eligible, out, now)
+      if (next === undefined) return refusal(group, out, now)
+      const { deployment, trial } = next
+      let taken = false
+      try {
+        // Counted atomically (in Redis, across instances): a race for the last unit of rpm picks again.
+        taken = await this.options.state.takeRequest(deployment.stateKey, deployment.config.rpm, now)
+      } finally {
+        if (!taken) release(deployment, trial)
+      }
+      if (taken) {
+        deployment.sawUsage(1, 0, now)
+        return next
+      }
+      out.push(atRpmLimit(deployment, now))
+    }
+  }
+
+  /**
+   * The strategy's next choice among `eligible` (which it leaves without it, `pool` in step), with its slot and
+   * trial taken; undefined when none is left. Deployments found busy go to `out`.
+   */
+  private choose(
+    group: string,
+    pool: AssessedDeployment[],
+    eligible: DeploymentSnapshot[],
+    out: Assessment['out'],
+    now: number,
+  ): { deployment: DeploymentRuntime; trial: boolean } | undefined {
     while (eligible.length > 0) {
       const turn = this.turns.get(group) ?? 0
       this.turns.set(group, turn + 1)
@@ -98,9 +147,11 @@ export class DeploymentPicker {
         turn,
         latencyBuffer: this.options.latencyBuffer,
       })
-      if (!chosen) break
-      const deployment = pool.find((candidate) => candidate.deployment.id === chosen.id)!.deployment
-      eligible.splice(eligible.indexOf(chosen), 1)
+      if (!chosen) return undefined
+      const index = eligible.indexOf(chosen)
+      const deployment = pool[index]!.deployment
+      eligible.splice(index, 1)
+      pool.splice(index, 1)
       // This process's slots are checked again and taken before the next await: concurrent picks that read the
       // state together would otherwise all take the one half-open trial or the last parallel slot.
       const busy = busyness(deployment, now)
@@ -111,29 +162,96 @@ export class DeploymentPicker {
       const trial = deployment.halfOpen
       deployment.inFlight++
       if (trial) deployment.trialInFlight = true
-      let taken = false
-      try {
-        // Counted atomically (in Redis, across instances): a race for the last unit of rpm picks again.
-        taken = await this.options.state.takeRequest(deployment.stateKey, deployment.config.rpm, now)
-      } finally {
-        if (!taken) {
-          deployment.inFlight--
-          if (trial) deployment.trialInFlight = false
-        }
-      }
-      if (taken) {
-        deployment.sawUsage(1, 0, now)
-        return { deployment, trial }
-      }
-      const nextMinute = (Math.floor(now / 60_000) + 1) * 60_000
-      out.push({
-        id: deployment.id,
-        reason: `is at its rpm limit (${deployment.config.rpm}/min)`,
-        until: nextMinute,
-        kind: 'limit',
-      })
+      return { deployment, trial }
     }
-    return refusal(group, out, now)
+    return undefined
+  }
+
+  /** Which members the request's tags allow; undefined when all are (tag filtering off: nothing is built). */
+  private tagFilter(
+    group: string,
+    members: readonly DeploymentRuntime[],
+    tags: PickRequest['tags'],
+  ): { usable: ReadonlySet<DeploymentRuntime>; why: string } | undefined {
+    return this.options.enableTagFiltering ? membersForTags(group, members, tags) : undefined
+  }
+
+  private sort(
+    group: string,
+    members: readonly DeploymentRuntime[],
+    tags: PickRequest['tags'],
+    now: number,
+    stateOf: (key: string) => SharedDeploymentState,
+  ): Assessment {
+    return this.sortRead(members, this.tagFilter(group, members, tags), now, stateOf)
+  }
+
+  private sortRead(
+    members: readonly DeploymentRuntime[],
+    filter: { usable: ReadonlySet<DeploymentRuntime>; why: string } | undefined,
+    now: number,
+    stateOf: (key: string) => SharedDeploymentState,
+  ): Assessment {
+    const assessment: Assessment = { open: [], out: [] }
+    for (const deployment of members) {
+      const state = stateOf(deployment.stateKey)
+      deployment.see(state, now)
+      if (state.coolingUntil !== undefined) deployment.halfOpen = true
+      if (filter !== undefined && !filter.usable.has(deployment)) {
+        assessment.out.push({
+          id: deployment.id,
+          reason: filter.why,
+          until: Number.POSITIVE_INFINITY,
+          kind: 'tags',
+        })
+        continue
+      }
+      const out = unavailability(deployment, state, now)
+      if (out) assessment.out.push({ id: deployment.id, ...out })
+      else assessment.open.push({ deployment, state })
+    }
+    return assessment
+  }
+}
+
+/**
+ * The open deployments the request may still use (not excluded), untried ones first if any, in one pass, and
+ * what the strategy sees of them. Both lists are the caller's own: the pick takes entries out of them.
+ */
+function candidatesOf(
+  open: AssessedDeployment[],
+  request: PickRequest,
+): { pool: AssessedDeployment[]; eligible: DeploymentSnapshot[] } {
+  const { exclude, tried } = request
+  let pool = open
+  if ((exclude !== undefined && exclude.size > 0) || (tried !== undefined && tried.size > 0)) {
+    const usable: AssessedDeployment[] = []
+    const fresh: AssessedDeployment[] = []
+    for (const entry of open) {
+      if (exclude?.has(entry.deployment.id)) continue
+      usable.push(entry)
+      if (!tried?.has(entry.deployment.id)) fresh.push(entry)
+    }
+    pool = fresh.length > 0 ? fresh : usable
+  }
+  const eligible: DeploymentSnapshot[] = []
+  for (const { deployment, state } of pool) eligible.push(snapshotOf(deployment, state))
+  return { pool, eligible }
+}
+
+/** Gives back the slot (and trial) a pick took, when the rpm could not be counted. */
+function release(deployment: DeploymentRuntime, trial: boolean) {
+  deployment.inFlight--
+  if (trial) deployment.trialInFlight = false
+}
+
+function atRpmLimit(deployment: DeploymentRuntime, now: number): Assessment['out'][number] {
+  const nextMinute = (Math.floor(now / 60_000) + 1) * 60_000
+  return {
+    id: deployment.id,
+    reason: `is at its rpm limit (${deployment.config.rpm}/min)`,
+    until: nextMinute,
+    kind: 'limit',
   }
 }
 

@@ -44,8 +44,17 @@ export class FailureAccounting {
     private readonly options: AccountingOptions,
   ) {}
 
-  /** A call that answered: counters, latency, tokens, and a passed half-open trial ends the cooldown. */
-  async succeeded(deployment: DeploymentRuntime, trial: boolean, tokens: number, latencyMs: number) {
+  /**
+   * A call that answered: counters, latency, tokens, and a passed half-open trial ends the cooldown. On a store
+   * with synchronous operations (in memory) everything is done before it returns, and it returns undefined: the
+   * answer does not wait a turn of the event loop for the bookkeeping. Otherwise a promise of the writes.
+   */
+  succeeded(
+    deployment: DeploymentRuntime,
+    trial: boolean,
+    tokens: number,
+    latencyMs: number,
+  ): Promise<void> | undefined {
     const now = this.deps.now()
     deployment.successes++
     deployment.recordLatency(latencyMs)
@@ -53,7 +62,18 @@ export class FailureAccounting {
     deployment.sawUsage(0, tokens, now)
     if (trial) deployment.sawRecovery(now)
     const { state } = this.deps
-    await this.bookkeeping(deployment, () =>
+    const ops = state.sync?.()
+    if (ops !== undefined) {
+      try {
+        ops.addTokens(deployment.stateKey, tokens, now)
+        ops.recordOutcome(deployment.stateKey, false, now)
+        if (trial) ops.recover(deployment.stateKey, now)
+      } catch (thrown) {
+        this.stateNotUpdated(deployment, thrown)
+      }
+      return undefined
+    }
+    return this.bookkeeping(deployment, () =>
       Promise.all([
         state.addTokens(deployment.stateKey, tokens, now),
         state.recordOutcome(deployment.stateKey, false, now),
@@ -161,11 +181,15 @@ export class FailureAccounting {
     try {
       await write()
     } catch (thrown) {
-      this.deps.logger.warn('router state not updated', {
-        deployment: deployment.id,
-        code: fromUnknown(thrown).code,
-      })
+      this.stateNotUpdated(deployment, thrown)
     }
+  }
+
+  private stateNotUpdated(deployment: DeploymentRuntime, thrown: unknown) {
+    this.deps.logger.warn('router state not updated', {
+      deployment: deployment.id,
+      code: fromUnknown(thrown).code,
+    })
   }
 
   /**

@@ -27,5 +27,6 @@ export type {
   SharedDeploymentState,
   StateBreakerStatus,
   StateStatus,
+  SyncStateOps,
 } from './router-state'
 export { strategies, strategyByName } from './strategies'

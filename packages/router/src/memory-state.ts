@@ -1,4 +1,10 @@
-import { minuteOf, type RouterStateStore, type SharedDeploymentState, type StateStatus } from './router-state'
+import {
+  minuteOf,
+  type RouterStateStore,
+  type SharedDeploymentState,
+  type StateStatus,
+  type SyncStateOps,
+} from './router-state'
 
 interface Minute {
   minute: number
@@ -12,9 +18,33 @@ interface Minute {
 export class MemoryState implements RouterStateStore {
   private readonly minutes = new Map<string, Minute>()
   private readonly cooldowns = new Map<string, number>()
+  private readonly ops: SyncStateOps = {
+    readOne: (id, now) => this.readOne(id, now),
+    takeRequest: (id, limit, now) => this.takeRequestNow(id, limit, now),
+    addTokens: (id, tokens, now) => {
+      this.current(id, now).tokens += tokens
+    },
+    recordOutcome: (id, failed, now) => this.recordOutcomeNow(id, failed, now),
+    recover: (id, now) => this.recoverNow(id, now),
+  }
 
   status(): StateStatus {
     return { state: 'memory' }
+  }
+
+  /**
+   * The operations without an await, unless one of the async methods was replaced on this instance (tests
+   * wrap them to count calls or to fail): the router then goes through the replacement.
+   */
+  sync(): SyncStateOps | undefined {
+    const proto = MemoryState.prototype
+    return this.read === proto.read &&
+      this.takeRequest === proto.takeRequest &&
+      this.addTokens === proto.addTokens &&
+      this.recordOutcome === proto.recordOutcome &&
+      this.recover === proto.recover
+      ? this.ops
+      : undefined
   }
 
   private current(id: string, now: number): Minute {
@@ -27,25 +57,43 @@ export class MemoryState implements RouterStateStore {
     return entry
   }
 
-  async read(ids: readonly string[], now: number) {
-    const states = new Map<string, SharedDeploymentState>()
-    for (const id of ids) {
-      const minute = this.current(id, now)
-      const until = this.cooldowns.get(id)
-      states.set(id, {
-        rpmUsed: minute.requests,
-        tpmUsed: minute.tokens,
-        ...(until !== undefined && until > now ? { coolingUntil: until } : {}),
-      })
-    }
-    return states
+  private readOne(id: string, now: number): SharedDeploymentState {
+    const minute = this.current(id, now)
+    const until = this.cooldowns.get(id)
+    return until !== undefined && until > now
+      ? { rpmUsed: minute.requests, tpmUsed: minute.tokens, coolingUntil: until }
+      : { rpmUsed: minute.requests, tpmUsed: minute.tokens }
   }
 
-  async takeRequest(id: string, limit: number | undefined, now: number) {
+  private takeRequestNow(id: string, limit: number | undefined, now: number) {
     const minute = this.current(id, now)
     if (limit !== undefined && minute.requests >= limit) return false
     minute.requests++
     return true
+  }
+
+  private recordOutcomeNow(id: string, failed: boolean, now: number) {
+    const minute = this.current(id, now)
+    minute.outcomes++
+    if (failed) minute.failures++
+    return { requests: minute.outcomes, failures: minute.failures }
+  }
+
+  private recoverNow(id: string, now: number) {
+    this.cooldowns.delete(id)
+    const minute = this.current(id, now)
+    minute.failures = 0
+    minute.outcomes = 0
+  }
+
+  async read(ids: readonly string[], now: number) {
+    const states = new Map<string, SharedDeploymentState>()
+    for (const id of ids) states.set(id, this.readOne(id, now))
+    return states
+  }
+
+  async takeRequest(id: string, limit: number | undefined, now: number) {
+    return this.takeRequestNow(id, limit, now)
   }
 
   async addTokens(id: string, tokens: number, now: number) {
@@ -53,10 +101,7 @@ export class MemoryState implements RouterStateStore {
   }
 
   async recordOutcome(id: string, failed: boolean, now: number) {
-    const minute = this.current(id, now)
-    minute.outcomes++
-    if (failed) minute.failures++
-    return { requests: minute.outcomes, failures: minute.failures }
+    return this.recordOutcomeNow(id, failed, now)
   }
 
   async coolDown(id: string, until: number) {
@@ -64,9 +109,6 @@ export class MemoryState implements RouterStateStore {
   }
 
   async recover(id: string, now: number) {
-    this.cooldowns.delete(id)
-    const minute = this.current(id, now)
-    minute.failures = 0
-    minute.outcomes = 0
+    this.recoverNow(id, now)
   }
 }

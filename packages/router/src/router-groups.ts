@@ -23,6 +23,8 @@ export interface GroupsOptions {
 export class RouterGroups {
   readonly byName = new Map<string, DeploymentRuntime[]>()
   private readonly aliases = new Map<string, GroupAlias>()
+  /** Each group's member ids, made once: every request's run record names them. */
+  private readonly ids = new Map<string, readonly string[]>()
 
   constructor(options: GroupsOptions) {
     for (const deployment of options.deployments) {
@@ -31,6 +33,7 @@ export class RouterGroups {
       members.push(new DeploymentRuntime(id, deployment))
       this.byName.set(deployment.modelName, members)
     }
+    for (const [name, members] of this.byName) this.ids.set(name, Object.freeze(members.map((m) => m.id)))
     const all = this.all()
     const ids = all.map((deployment) => deployment.id)
     if (new Set(ids).size !== ids.length) {
@@ -79,6 +82,11 @@ export class RouterGroups {
         })
       }
     }
+  }
+
+  /** The member ids of a group (frozen: shared by every request). */
+  idsOf(group: string): readonly string[] {
+    return this.ids.get(group) ?? []
   }
 
   all(): DeploymentRuntime[] {

@@ -19,6 +19,23 @@ export interface RouterStateStore {
   recover(id: string, now: number): Promise<void>
   /** Releases connections the store opened (a Redis client it created); optional for stores holding none. */
   close?(): Promise<void>
+  /**
+   * Optional: the same operations answered at once, for a store that needs no I/O (in memory). When it returns
+   * them, the router's per-call path uses them without an await; undefined (or absent, as for Redis): the
+   * async methods above. A store must return undefined when any of its async methods was replaced, so the
+   * router never bypasses them.
+   */
+  sync?(): SyncStateOps | undefined
+}
+
+/** The synchronous form of a store's per-call operations (see `RouterStateStore.sync`). */
+export interface SyncStateOps {
+  /** One deployment's usage of this minute and cooldown, as `read` gives it. */
+  readOne(id: string, now: number): SharedDeploymentState
+  takeRequest(id: string, limit: number | undefined, now: number): boolean
+  addTokens(id: string, tokens: number, now: number): void
+  recordOutcome(id: string, failed: boolean, now: number): { requests: number; failures: number }
+  recover(id: string, now: number): void
 }
 
 /** Spread into the router's stats as is: it must never carry a secret (a Redis URL holds a password). */

@@ -207,7 +207,7 @@ export class Router implements Reranker {
     for (let index = 0; index < chain.length; index++) {
       const name = chain[index]!
       const members = this.groups.byName.get(name)!
-      const run: GroupRun = { group: name, members: members.map((m) => m.id), attempts: [], lines: [] }
+      const run: GroupRun = { group: name, members: this.groups.idsOf(name), attempts: [], lines: [] }
       runs.push(run)
       try {
         // The caller is answered in our names: the name it asked for (group or alias, not the group a fallback
@@ -340,6 +340,8 @@ export class Router implements Reranker {
 
 /** A deployment's answer named as the caller knows it: the name it asked for, without the backend's own id. */
 function ourAnswer(response: RerankResponse, model: string): RerankResponse {
+  // One copy: the rest is a new object already (the model goes last, as before).
   const { id: _backendId, model: _backendModel, ...answer } = response
-  return { ...answer, model }
+  ;(answer as { model?: string }).model = model
+  return answer as RerankResponse
 }

@@ -9,9 +9,11 @@ import {
   RerankError,
   type RerankFormat,
   type RerankRequest,
+  type RerankResponse,
   rerankOpenApiDocument,
   silentLogger,
 } from '@rerank-kit/protocol'
+import { Registry } from 'prom-client'
 import { matchingKeyIndex, presentedKey } from './api-keys'
 import { AuthFailureLimiter } from './auth-failure-limit'
 import { corsHeaders, preflightHeaders } from './cors'
@@ -19,8 +21,8 @@ import { disconnectWatchOf, watchDisconnect } from './disconnect-watch'
 import { docsPageRenderer, requestOrigin } from './docs-page'
 import type { PlainRequest, PlainResponse, RerankHandlerOptions } from './handler-types'
 import { keyRateLimiterOf } from './key-rate-limit'
-import { HttpMetrics } from './metrics'
 import { modelNameResolver, unservedAliasTargets } from './model-names'
+import { HandlerMetrics } from './prometheus-metrics'
 import { headerValue, requestIdOf } from './request-headers'
 import { requestTags } from './request-tags'
 import { builtInGetRoutes, type RouteFamily, type RouteTable, routeTableOf } from './route-families'
@@ -105,6 +107,42 @@ class CallOptions {
 function millisecondsText(elapsed: number): string {
   const tenths = Math.round(elapsed * 10)
   return `${Math.trunc(tenths / 10)}.${tenths % 10}`
+}
+
+/** A measured duration as header text (one decimal), or undefined when it is not a usable one. */
+const durationText = (ms: number | undefined): string | undefined =>
+  ms !== undefined && ms >= 0 && ms < Number.POSITIVE_INFINITY ? millisecondsText(ms) : undefined
+
+/**
+ * TEI's compute headers, for a reranker that measured where the time went (RerankResponse.timings, a
+ * LocalReranker's): `x-tokenization-time`, `x-queue-time`, `x-inference-time` in milliseconds with one decimal
+ * (TEI sends whole milliseconds; a tiny model's parts are under one), `x-compute-tokens` from usage, and the
+ * same parts as `server-timing` entries, to which `finish` appends `total`. Nothing is done (nothing is
+ * allocated) for a response without timings.
+ */
+function setComputeHeaders(headers: Record<string, string>, response: RerankResponse): void {
+  const timings = response.timings
+  if (timings === undefined) return
+  let serverTiming = ''
+  const tokenization = durationText(timings.tokenizationMs)
+  if (tokenization !== undefined) {
+    headers['x-tokenization-time'] = tokenization
+    serverTiming = `tokenization;dur=${tokenization}`
+  }
+  const queue = durationText(timings.queueMs)
+  if (queue !== undefined) {
+    headers['x-queue-time'] = queue
+    serverTiming += `${serverTiming && ', '}queue;dur=${queue}`
+  }
+  const inference = durationText(timings.inferenceMs)
+  if (inference !== undefined) {
+    headers['x-inference-time'] = inference
+    serverTiming += `${serverTiming && ', '}inference;dur=${inference}`
+  }
+  const tokens = response.usage?.totalTokens
+  if (tokens !== undefined && Number.isSafeInteger(tokens) && tokens >= 0)
+    headers['x-compute-tokens'] = `${tokens}`
+  if (serverTiming !== '') headers['server-timing'] = serverTiming
 }
 
 const json = (status: number, body: unknown, headers?: Record<string, string>): PlainResponse => ({
@@ -325,7 +363,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
           return {
             status: 200,
             headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-            body: metrics.render(await reranker.stats?.()),
+            body: await metrics.render(),
           }
       }
       const familyRoute = routeTable.familyGet.get(path)
@@ -340,7 +378,19 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     return pathOnly.startsWith(prefix) ? pathOnly.slice(prefix.length) || '/' : pathOnly
   }
   const known = new Set<string>([...routes.post, ...routes.get])
-  const metrics = new HttpMetrics()
+  // A registry of the handler's own unless the host passes one (the standalone server: prom-client's default).
+  const metrics = new HandlerMetrics(
+    { stats: reranker.stats ? () => reranker.stats!() : undefined },
+    options.metricsRegistry ?? new Registry(),
+  )
+  const familyOf = (path: string) => routeTable.families.get(path) ?? 'none'
+  /** A served name, or "other": a reranker that lists no models passes any name through, unbounded. */
+  const modelLabel = (model: string | undefined) =>
+    model === undefined
+      ? (reranker.modelNames?.[0] ?? 'none')
+      : reranker.modelNames?.includes(model) || reranker.servesModel?.(model)
+        ? model
+        : 'other'
   // The document and page per mount point, built on first use: one for the handler's own prefix, plus one per
   // place a framework mounts it (Express can mount a router at several). Bounded: a mount path with a
   // parameter (`/:tenant`) comes from the client, and past the bound each is built per request instead.
@@ -364,17 +414,35 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     path: string,
     requestId: string,
     started: number,
+    work?: { documents: number; tokens: number | undefined; model?: string | undefined },
   ): PlainResponse => {
     request.done?.()
     const elapsed = performance.now() - started
-    metrics.record(known.has(path) ? path : 'other', answer.status, elapsed / 1000)
+    const route = known.has(path) ? path : 'other'
+    // A request that failed before its model was known is labelled "none".
+    const model = work === undefined ? 'none' : modelLabel(work.model)
+    metrics.record(route, familyOf(path), answer.status, model, elapsed / 1000)
     if (options.cors) {
       Object.assign(answer.headers, corsHeaders(options.cors, headerValue(request.headers, 'origin')))
     }
     answer.headers['x-request-id'] = requestId
     const duration = millisecondsText(elapsed)
     answer.headers['x-response-time'] = `${duration}ms`
-    answer.headers['server-timing'] = `total;dur=${duration}`
+    // A rerank answer may carry the reranker's own parts already (setComputeHeaders): total comes last.
+    const parts = answer.headers['server-timing']
+    answer.headers['server-timing'] =
+      parts === undefined ? `total;dur=${duration}` : `${parts}, total;dur=${duration}`
+    if (options.logRequests) {
+      ;(request.logger ?? logger).info('request', {
+        requestId,
+        method: request.method,
+        route: known.has(path) ? path : 'other',
+        status: answer.status,
+        durationMs: Number(duration),
+        ...(work && { documents: work.documents }),
+        ...(work?.tokens !== undefined && { tokens: work.tokens }),
+      })
+    }
     return answer
   }
 
@@ -461,7 +529,13 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       const body = rerankFormat.formatResponseJson
         ? rerankFormat.formatResponseJson(answered, parsed, requestId)
         : rerankFormat.formatResponse({ ...answered, id: answered.id ?? requestId }, parsed)
-      return finish(request, json(200, body), path, requestId, started)
+      const answer = json(200, body)
+      setComputeHeaders(answer.headers, answered)
+      return finish(request, answer, path, requestId, started, {
+        documents: parsed.documents.length,
+        tokens: answered.usage?.totalTokens,
+        model: parsed.model,
+      })
     } catch (thrown) {
       callOptions?.release()
       return failure(request, thrown, path, rerankFormat, requestId, started, callOptions)

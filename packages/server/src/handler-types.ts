@@ -1,4 +1,5 @@
 import type { Logger, Reranker, RerankRequestLimits } from '@rerank-kit/protocol'
+import type { Registry } from 'prom-client'
 import type { AuthFailureLimits } from './auth-failure-limit'
 import type { KeyRateLimits } from './key-rate-limit'
 import type { ModelNameOptions } from './model-names'
@@ -84,6 +85,16 @@ export interface RerankHandlerOptions extends ModelNameOptions {
   requestTimeoutMs?: number
   /** Off by default. Allowed origins (`'*'` for any); preflight requests are answered without a key. */
   cors?: { origins: readonly string[] | '*'; maxAgeSeconds?: number }
+  /**
+   * The prom-client registry the handler's metrics go to, and what `/metrics` serves: pass the host app's (its
+   * default `register`, say) to see ours beside its own at its endpoint. Default: a registry of its own.
+   */
+  metricsRegistry?: Registry
+  /**
+   * One `info` line per answered request (off by default): request id, method, route (never the query string),
+   * status, duration in ms, and for a rerank answer the documents and tokens scored. No query or document text.
+   */
+  logRequests?: boolean
   logger?: Logger
   /**
    * Identical `request failed` lines (same code, path and cause) are logged once, then as one line with a

@@ -1,3 +1,5 @@
+/** prom-client's default registry: what the standalone server's metrics go to, beside the process's own. */
+export { register as defaultMetricsRegistry } from 'prom-client'
 export { AuthFailureLimiter, type AuthFailureLimits } from './auth-failure-limit'
 export { BodyBudget } from './body-budget'
 export { ConnectionLimit } from './connection-limit'

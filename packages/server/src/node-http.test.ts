@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { RerankError } from '@rerank-kit/protocol'
+import { Counter, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRerankHandler, rerankRoutePaths } from './create-rerank-handler'
 import type { RerankHandlerOptions } from './handler-types'
 import { createNodeListener } from './node-http'
 import { OverlapReranker } from './test-support/overlap-reranker'
+import { parsePrometheus } from './test-support/parse-prometheus'
 import { generatedRequestId } from './test-support/request-ids'
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the assertions
@@ -171,27 +173,114 @@ describe('rerank routes over node:http', () => {
 })
 
 describe('/metrics', () => {
-  it('exports request counters, latency histograms and the reranker stats in Prometheus text', async () => {
-    const reranker = Object.assign(new OverlapReranker(), {
-      stats: () => ({ 'mini "lm"': { pairs: 12, latencyMs: { p50: 3.5 }, provider: 'cpu' }, uptime: 7 }),
-    })
+  it('exports request counters, latency histograms and the local engine series, parsed as Prometheus text', async () => {
+    const engine = {
+      requests: 2,
+      failedRequests: 1,
+      pairs: 12,
+      batches: 3,
+      meanBatchSize: 4,
+      paddingRatio: 1.25,
+      pairsPerSecond: 100,
+      queuedPairs: 5,
+      runningBatches: 1,
+      latencyMs: { p50: 3.5, p95: 4, p99: 5 },
+      provider: 'cpu',
+    }
+    const reranker = Object.assign(new OverlapReranker(), { stats: () => ({ 'mini "lm"': engine }) })
     const app = await listen({}, reranker)
     try {
       await post(`${app.url}/rerank`, { query, documents })
       await post(`${app.url}/rerank`, { query: '', documents })
+      await post(`${app.url}/v2/rerank`, { model: 'unknown-model', query, documents })
       await fetch(`${app.url}/some/secret/path`)
       const response = await fetch(`${app.url}/metrics`)
       expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
-      const lines = (await response.text()).split('\n')
-      expect(lines).toContain('rerank_kit_http_requests_total{route="/rerank",status="200"} 1')
-      expect(lines).toContain('rerank_kit_http_requests_total{route="/rerank",status="400"} 1')
-      expect(lines).toContain('rerank_kit_http_requests_total{route="other",status="404"} 1')
-      expect(lines).toContain('rerank_kit_http_request_duration_seconds_count{route="/rerank"} 2')
-      expect(lines).toContain('rerank_kit_http_request_duration_seconds_bucket{route="/rerank",le="+Inf"} 2')
-      expect(lines).toContain('rerank_kit_model_pairs{model="mini \\"lm\\""} 12')
-      expect(lines).toContain('rerank_kit_model_latency_ms_p50{model="mini \\"lm\\""} 3.5')
-      expect(lines).toContain('rerank_kit_uptime 7')
-      expect(lines.join('\n')).not.toContain('secret')
+      const text = await response.text()
+      const families = parsePrometheus(text)
+      const samples = (name: string) => families.find((family) => family.name === name)?.metrics ?? []
+      expect(samples('rerank_kit_http_requests_total')).toEqual(
+        expect.arrayContaining([
+          {
+            value: '1',
+            labels: {
+              route: '/rerank',
+              family: 'native',
+              status: '200',
+              status_class: '2xx',
+              model: 'overlap',
+            },
+          },
+          {
+            value: '1',
+            labels: {
+              route: '/rerank',
+              family: 'native',
+              status: '400',
+              status_class: '4xx',
+              model: 'none',
+            },
+          },
+          // Refused before a served model was known: "none" (a name sent by a client is never a label value).
+          {
+            value: '1',
+            labels: {
+              route: '/v2/rerank',
+              family: 'cohere-v2',
+              status: '404',
+              status_class: '4xx',
+              model: 'none',
+            },
+          },
+          {
+            value: '1',
+            labels: { route: 'other', family: 'none', status: '404', status_class: '4xx', model: 'none' },
+          },
+        ]),
+      )
+      const histogram = families.find((family) => family.name === 'rerank_kit_http_request_duration_seconds')!
+      expect(histogram.type).toBe('HISTOGRAM')
+      // The parser does not keep a labelled histogram's labels: its count is read from the text.
+      expect(text).toContain(
+        'rerank_kit_http_request_duration_seconds_count{route="/rerank",family="native"} 2',
+      )
+      const model = { model: 'mini "lm"' }
+      expect(samples('rerank_kit_engine_pairs_total')).toEqual([{ value: '12', labels: model }])
+      expect(samples('rerank_kit_engine_failed_requests_total')).toEqual([{ value: '1', labels: model }])
+      expect(samples('rerank_kit_engine_queued_pairs')).toEqual([{ value: '5', labels: model }])
+      expect(samples('rerank_kit_engine_padding_ratio')).toEqual([{ value: '1.25', labels: model }])
+      expect(text).not.toContain('secret')
+      expect(text).not.toContain('unknown-model')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it("goes to the host's registry when given: one endpoint shows the host's metrics and ours", async () => {
+    const registry = new Registry()
+    const hostCounter = new Counter({ name: 'host_app_orders_total', help: 'orders', registers: [registry] })
+    hostCounter.inc(3)
+    const app = await listen({ metricsRegistry: registry })
+    try {
+      await post(`${app.url}/rerank`, { query, documents })
+      const families = parsePrometheus(await registry.metrics())
+      expect(families.find((family) => family.name === 'host_app_orders_total')?.metrics).toEqual([
+        { value: '3' },
+      ])
+      expect(families.find((family) => family.name === 'rerank_kit_http_requests_total')?.metrics).toEqual([
+        {
+          value: '1',
+          labels: {
+            route: '/rerank',
+            family: 'native',
+            status: '200',
+            status_class: '2xx',
+            model: 'overlap',
+          },
+        },
+      ])
+      // The handler's /metrics serves that same registry.
+      expect(await (await fetch(`${app.url}/metrics`)).text()).toContain('host_app_orders_total 3')
     } finally {
       await app.close()
     }

@@ -489,7 +489,9 @@ describe('slow uploads', () => {
       const metrics = await (
         await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${key}` } })
       ).text()
-      expect(metrics).toContain('rerank_kit_http_requests_total{route="/rerank",status="408"} 1')
+      expect(metrics).toMatch(
+        /^rerank_kit_http_requests_total\{route="\/rerank",family="\w+",status="408",status_class="4xx",model="[^"]+"\} 1$/m,
+      )
       expect(metrics).not.toContain('status="502"')
     } finally {
       await app.close()

@@ -49,6 +49,8 @@ export interface RouteTable {
   readonly post: ReadonlyMap<string, RerankFormat>
   /** GET routes of a family (TEI's `/info`), with the family's format for their errors. */
   readonly familyGet: ReadonlyMap<string, { family: RouteFamily; format: RerankFormat }>
+  /** The family of each of those paths, rerank and GET (the metrics' `family` label). */
+  readonly families: ReadonlyMap<string, RouteFamily>
 }
 
 const normalPrefix = (prefix: string) => {
@@ -79,6 +81,7 @@ export function routeTableOf(
   const post = new Map<string, RerankFormat>()
   const familyGet = new Map<string, { family: RouteFamily; format: RerankFormat }>()
   const owner = new Map<string, string>(reserved.map((path) => [path, 'a built-in GET route']))
+  const families = new Map<string, RouteFamily>()
   const claim = (path: string, family: RouteFamily) => {
     const taken = owner.get(path)
     if (taken !== undefined) {
@@ -100,12 +103,14 @@ export function routeTableOf(
     const prefix = normalPrefix(given ?? routes.prefix)
     claim(`${prefix}${routes.rerank}`, family)
     post.set(`${prefix}${routes.rerank}`, routes.format)
+    families.set(`${prefix}${routes.rerank}`, family)
     for (const path of routes.get ?? []) {
       claim(`${prefix}${path}`, family)
       familyGet.set(`${prefix}${path}`, { family, format: routes.format })
+      families.set(`${prefix}${path}`, family)
     }
   }
-  return { post, familyGet }
+  return { post, familyGet, families }
 }
 
 /**

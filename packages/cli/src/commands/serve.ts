@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import type { Logger } from '@rerank-kit/protocol'
-import { createRerankHandler, createRerankServer, unservedAliasTargets } from '@rerank-kit/server'
+import {
+  createRerankHandler,
+  createRerankServer,
+  defaultMetricsRegistry,
+  unservedAliasTargets,
+} from '@rerank-kit/server'
 import type { CliIo } from '../cli-io'
 import type { Command } from '../command'
 import { consoleLogger } from '../console-logger'
@@ -43,7 +48,7 @@ Exit codes: 0 stopped by SIGTERM/SIGINT (after finishing requests in flight; at 
 async function runServe(args: readonly string[], io: CliIo): Promise<number> {
   // A SettingsError (exit code 2) propagates to runCli.
   const settings = loadSettings(io.env, args, resolve(io.cwd, '.env'))
-  const logger = consoleLogger(settings.logLevel, io.stderr)
+  const logger = consoleLogger(settings.logLevel, io.stderr, settings.logFormat)
   // Before anything slow starts (the router's config, the model's download and load): a stop asked for while
   // loading must be heard, not ignored until the load ends.
   const stop = watchStopSignals()
@@ -92,6 +97,9 @@ async function serveUntilStopped(
       modelAliases: settings.modelAliases,
       acceptAnyModel: settings.acceptAnyModel,
       routeFamilies: settings.routePrefixes,
+      logRequests: settings.logRequests,
+      // prom-client's default registry, as a Node service's: an exporter reading it sees ours too.
+      metricsRegistry: defaultMetricsRegistry,
       logger,
     })
   } catch (error) {

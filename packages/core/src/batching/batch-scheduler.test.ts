@@ -240,3 +240,43 @@ describe('BatchScheduler', () => {
     expect(scheduler.saturated).toBe(false)
   })
 })
+
+describe('BatchScheduler job times', () => {
+  it('records when a job was queued, when its first batch started and when its last one ended', async () => {
+    // One worker, batches of 2, 5 ms each: job A runs in batches 1 and 2, job B waits for both, then runs.
+    const { scheduler, stats } = setup({ maxBatchSize: 2 })
+    const timesA = { submittedAt: 0, firstStartAt: 0, lastEndAt: 0 }
+    const timesB = { submittedAt: 0, firstStartAt: 0, lastEndAt: 0 }
+    const before = performance.now()
+    const [a, b] = await Promise.all([
+      scheduler.submit(items([1, 2, 3, 4]), undefined, timesA),
+      scheduler.submit(items([5]), undefined, timesB),
+    ])
+    const after = performance.now()
+    expect(Array.from(a)).toEqual([1, 2, 3, 4])
+    expect(Array.from(b)).toEqual([5])
+    expect(stats.map((batch) => batch.size)).toEqual([2, 2, 1])
+    for (const times of [timesA, timesB]) {
+      expect(times.submittedAt).toBeGreaterThanOrEqual(before)
+      expect(times.firstStartAt).toBeGreaterThanOrEqual(times.submittedAt)
+      expect(times.lastEndAt).toBeGreaterThan(times.firstStartAt)
+      expect(times.lastEndAt).toBeLessThanOrEqual(after)
+    }
+    // A spans two batches of about 5 ms; B queued behind both of them.
+    expect(timesA.lastEndAt - timesA.firstStartAt).toBeGreaterThanOrEqual(8)
+    expect(timesB.firstStartAt - timesB.submittedAt).toBeGreaterThanOrEqual(8)
+    expect(timesB.firstStartAt).toBeGreaterThanOrEqual(timesA.lastEndAt)
+  })
+
+  it('leaves the start and end unset for a job that never ran', async () => {
+    const { scheduler } = setup({ maxWaitMs: 50 })
+    const controller = new AbortController()
+    const times = { submittedAt: 0, firstStartAt: 0, lastEndAt: 0 }
+    const pending = scheduler.submit(items([1]), controller.signal, times)
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' })
+    expect(times.submittedAt).toBeGreaterThan(0)
+    expect(Number.isNaN(times.firstStartAt)).toBe(true)
+    expect(Number.isNaN(times.lastEndAt)).toBe(true)
+  })
+})

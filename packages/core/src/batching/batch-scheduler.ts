@@ -17,6 +17,19 @@ export interface BatchStats {
   runMs: number
 }
 
+/**
+ * When one submitted job's pairs waited and ran (`performance.now()` times), filled in by `submit` when the
+ * caller passes one. `firstStartAt` and `lastEndAt` stay NaN while no batch of the job has started or finished.
+ */
+export interface JobTimes {
+  /** When the job entered the queue. */
+  submittedAt: number
+  /** When the first batch holding one of its pairs started running (a batch that then failed included). */
+  firstStartAt: number
+  /** When the batch that completed its last pair finished. */
+  lastEndAt: number
+}
+
 export interface BatchSchedulerOptions<I extends ScheduledItem> {
   /** Cap on padded tokens per batch (longest x count): bounds memory and keeps padding waste visible. */
   maxBatchTokens: number
@@ -51,6 +64,7 @@ interface Job<I> {
   resolve: (raw: Float64Array) => void
   reject: (error: unknown) => void
   detach?: () => void
+  times?: JobTimes
 }
 
 interface Pending<I> {
@@ -114,8 +128,11 @@ export class BatchScheduler<I extends ScheduledItem> {
     return this.inFlight
   }
 
-  /** Resolves with one raw score per item, in the order given. */
-  submit(items: I[], signal?: AbortSignal): Promise<Float64Array> {
+  /**
+   * Resolves with one raw score per item, in the order given. `times`, when given, is filled in with when the
+   * job was queued, when its first batch started and when its last one finished.
+   */
+  submit(items: I[], signal?: AbortSignal, times?: JobTimes): Promise<Float64Array> {
     if (signal?.aborted) return Promise.reject(new RerankError('aborted', 'The request was aborted'))
     if (items.length === 0) return Promise.resolve(new Float64Array(0))
     const tokens = items.reduce((sum, item) => sum + item.length, 0)
@@ -135,6 +152,12 @@ export class BatchScheduler<I extends ScheduledItem> {
         reject,
       }
       const now = performance.now()
+      if (times) {
+        times.submittedAt = now
+        times.firstStartAt = Number.NaN
+        times.lastEndAt = Number.NaN
+        job.times = times
+      }
       items.forEach((item, slot) => {
         this.pending.push({ item, job, slot, arrivedAt: now, seq: this.seq++, isolated: false })
       })
@@ -345,6 +368,9 @@ export class BatchScheduler<I extends ScheduledItem> {
     this.inFlight++
     const started = performance.now()
     const jobs = new Set(batch.map((entry) => entry.job))
+    for (const job of jobs) {
+      if (job.times && Number.isNaN(job.times.firstStartAt)) job.times.firstStartAt = started
+    }
     try {
       const raw = await this.options.runBatch(batch.map((entry) => entry.item))
       const runMs = performance.now() - started
@@ -387,6 +413,7 @@ export class BatchScheduler<I extends ScheduledItem> {
         job.raw[entry.slot] = raw[row]!
         if (--job.remaining === 0) {
           job.settled = true
+          if (job.times) job.times.lastEndAt = now
           job.detach?.()
           job.resolve(job.raw)
         }
