@@ -137,40 +137,37 @@ function registerRerankerSeries(registry: Registry, sources: ReadonlySet<Metrics
     return pending
   }
   const deploymentLabels = ['group', 'deployment'] as const
-  const totals = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    fill: (set: (labels: Record<L, string>, value: number) => void, stats: unknown[]) => void,
-  ) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const stats = await read()
-        this.reset()
-        fill((labels, value) => this.inc(labels, value), stats)
-      },
-    })
-  const levels = <L extends string>(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    fill: (set: (labels: Record<L, string>, value: number) => void, stats: unknown[]) => void,
-  ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const stats = await read()
-        this.reset()
-        fill((labels, value) => this.set(labels, value), stats)
-      },
-    })
+  type Fill<L extends string> = (
+    set: (labels: Record<L, string>, value: number) => void,
+    stats: unknown[],
+  ) => void
+  /** A series whose values are set from the stats at each scrape: a counter (`_total`) or a gauge. */
+  const series =
+    (kind: 'counter' | 'gauge') =>
+    <L extends string>(name: string, help: string, labelNames: readonly L[], fill: Fill<L>) => {
+      const options = { name, help, labelNames, registers: [registry] }
+      if (kind === 'gauge') {
+        return new Gauge({
+          ...options,
+          async collect() {
+            const stats = await read()
+            this.reset()
+            fill((labels, value) => this.set(labels, value), stats)
+          },
+        })
+      }
+      return new Counter({
+        ...options,
+        async collect() {
+          const stats = await read()
+          // The reranker keeps the running total: the counter is set to it (reset, then incremented by it).
+          this.reset()
+          fill((labels, value) => this.inc(labels, value), stats)
+        },
+      })
+    }
+  const totals = series('counter')
+  const levels = series('gauge')
   const eachDeployment = (stats: unknown[], visit: (deployment: DeploymentStats) => void) => {
     for (const snapshot of stats) for (const deployment of deploymentsOf(snapshot)) visit(deployment)
   }
