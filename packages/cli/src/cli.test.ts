@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { LocalReranker } from '@rerank-kit/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FakeHub } from '../../core/src/model-files/fake-hub-server'
+import { parsePrometheus } from '../../server/src/test-support/parse-prometheus'
 import { runCli } from './run-cli'
 import {
   cliPackageDir,
@@ -113,6 +114,35 @@ describe('rerank-kit serve', () => {
     const [, url] = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))!
     await server.waitFor(/ INFO {2}ready /)
     expect(await servedScores(url!, 'tiny-bert-reranker')).toEqual(expectedScores)
+    // The same request again: its tokens, as the answer reports them (x-compute-tokens), were scored twice.
+    const again = await fetch(`${url}/rerank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny-bert-reranker', ...request, return_documents: false }),
+    })
+    const servedTokens = 2 * Number(again.headers.get('x-compute-tokens'))
+    expect(servedTokens).toBeGreaterThan(0)
+    // The local engine's series on /metrics, parsed as Prometheus text: the per-batch histograms agree with
+    // the counters (one observation per batch, the pairs summed), and no worker restarted.
+    const families = parsePrometheus(await (await fetch(`${url}/metrics`)).text())
+    const only = (name: string) => {
+      const metrics = families.find((family) => family.name === name)?.metrics ?? []
+      expect(metrics, name).toHaveLength(1)
+      expect(metrics[0]!.labels, name).toEqual({ model: 'tiny-bert-reranker' })
+      return metrics[0]!
+    }
+    const batches = only('rerank_kit_engine_batches_total').value
+    expect(Number(batches)).toBeGreaterThanOrEqual(1)
+    expect(only('rerank_kit_engine_batch_size')).toMatchObject({
+      count: batches,
+      sum: only('rerank_kit_engine_pairs_total').value,
+    })
+    expect(only('rerank_kit_engine_batch_padding_ratio').count).toBe(batches)
+    expect(only('rerank_kit_engine_worker_restarts_total').value).toBe('0')
+    // Tokens scored: what the answers reported, and at least as many run with padding.
+    const tokens = Number(only('rerank_kit_engine_tokens_total').value)
+    expect(tokens).toBe(servedTokens)
+    expect(Number(only('rerank_kit_engine_padded_tokens_total').value)).toBeGreaterThanOrEqual(tokens)
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
     expect(server.stderr()).toMatch(/SIGTERM: no new connections[\s\S]*stopped/)

@@ -5,13 +5,15 @@ import type { OutputStream } from './cli-io'
 const order = ['debug', 'info', 'warn', 'error'] as const
 export type LogLevel = (typeof order)[number]
 
-export type LogFormat = 'pretty' | 'json'
+export type LogFormat = 'pretty' | 'json' | 'auto'
 
 /**
  * One line per event. `pretty`: time, level, message, fields as JSON. `json`: one JSON object per line
- * (`time`, `level`, `msg`, then the fields), for a log shipper. (The CLI prints; the libraries only log.)
+ * (`time`, `level`, `msg`, then the fields), for a log shipper. `auto`: pretty on a terminal, JSON lines
+ * otherwise (a container's or a service manager's log). (The CLI prints; the libraries only log.)
  */
-export function consoleLogger(level: LogLevel, out: OutputStream, format: LogFormat = 'pretty'): Logger {
+export function consoleLogger(level: LogLevel, out: OutputStream, chosen: LogFormat = 'pretty'): Logger {
+  const format = chosen === 'auto' ? (out.isTTY ? 'pretty' : 'json') : chosen
   const threshold = order.indexOf(level)
   const at = (name: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (order.indexOf(name) < threshold) return

@@ -58,13 +58,12 @@ const rerank = () =>
 /** The router's series for rerank#0, from /metrics parsed as Prometheus text. */
 const routerSeries = async () => {
   const families = parsePrometheus(await (await fetch(`${url}/metrics`)).text())
+  const sample = (name: string, labels: Record<string, string>) =>
+    families
+      .find((family) => family.name === name)
+      ?.metrics.find((metric) => Object.entries(labels).every(([k, v]) => metric.labels?.[k] === v))
   const value = (name: string, labels: Record<string, string> = {}) =>
-    Number(
-      families
-        .find((family) => family.name === name)
-        ?.metrics.find((metric) => Object.entries(labels).every(([k, v]) => metric.labels?.[k] === v))
-        ?.value ?? Number.NaN,
-    )
+    Number(sample(name, labels)?.value ?? Number.NaN)
   const deployment = { group: 'rerank', deployment: 'rerank#0' }
   return {
     successes: value('rerank_kit_router_requests_total', { ...deployment, outcome: 'success' }),
@@ -72,6 +71,9 @@ const routerSeries = async () => {
     coolingDown: value('rerank_kit_router_cooling_down', deployment),
     rpmUsed: value('rerank_kit_router_rpm_used', deployment),
     memoryState: value('rerank_kit_router_state', { state: 'memory' }),
+    redisState: value('rerank_kit_router_state', { state: 'redis' }),
+    // The attempt-duration histogram counts every call, failed ones too.
+    attempts: Number(sample('rerank_kit_router_attempt_duration_seconds', deployment)?.count ?? Number.NaN),
   }
 }
 
@@ -83,18 +85,26 @@ const ready = async () => {
 describe('load balancer readiness and errors', () => {
   it('/ready flips to 503 with the reason while the only backend cools down, and back once it recovers', async () => {
     expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } })
-    expect((await rerank()).status).toBe(200)
+    const first = await rerank()
+    expect(first.status).toBe(200)
+    // Who answered, by id (never its URL), and after how many attempts.
+    expect(first.headers.get('x-rerank-deployment')).toBe('rerank#0')
+    expect(first.headers.get('x-rerank-attempts')).toBe('1')
     expect(await routerSeries()).toEqual({
       successes: 1,
       failures: Number.NaN,
       coolingDown: 0,
       rpmUsed: 1,
       memoryState: 1,
+      redisState: 0,
+      attempts: 1,
     })
 
     failing = true
     const failed = await rerank()
     expect(failed.status).toBe(502)
+    expect(failed.headers.get('x-rerank-attempts')).toBe('1')
+    expect(failed.headers.get('x-rerank-deployment')).toBeNull()
     const body = (await failed.json()) as { error: { code: string; message: string; details?: unknown } }
     expect(body.error.code).toBe('upstream_error')
     expect(body.error.message).toBe('All deployments of "rerank" failed: rerank#0: upstream_error (HTTP 500)')
@@ -115,7 +125,7 @@ describe('load balancer readiness and errors', () => {
     expect(down.status).toBe(503)
     expect(down.body.status).toBe('unavailable')
     expect(down.body.reason).toMatch(/^No group can serve: "rerank": rerank#0 is cooling down until /)
-    expect(await routerSeries()).toMatchObject({ successes: 1, failures: 1, coolingDown: 1 })
+    expect(await routerSeries()).toMatchObject({ successes: 1, failures: 1, coolingDown: 1, attempts: 2 })
     // Liveness is not readiness.
     expect((await fetch(`${url}/health`)).status).toBe(200)
     // While it cools down the request is refused at once, with when to come back.
@@ -131,6 +141,7 @@ describe('load balancer readiness and errors', () => {
     expect(recovered.status).toBe(200)
     const answer = (await recovered.json()) as { results: { index: number }[] }
     expect(answer.results.map((result) => result.index)).toEqual([1, 0])
-    expect(await routerSeries()).toMatchObject({ successes: 2, failures: 1, coolingDown: 0 })
+    // The refused request (cooling down) made no attempt.
+    expect(await routerSeries()).toMatchObject({ successes: 2, failures: 1, coolingDown: 0, attempts: 3 })
   })
 })

@@ -1,7 +1,8 @@
-import { defaultCacheDir, type EnvLookup, LocalReranker } from '@rerank-kit/core'
+import { defaultCacheDir, type EnvLookup, LocalReranker, resolveModel } from '@rerank-kit/core'
 import type { Logger } from '@rerank-kit/protocol'
 import type { OutputStream } from './cli-io'
 import { progressBar } from './console-logger'
+import { type AccessCheck, assertCacheWritable, assertModelFolderReadable } from './model-access'
 import { modelOfSettings, type ResolvePath } from './model-of-settings'
 import type { Settings } from './settings'
 
@@ -40,6 +41,33 @@ export function localModel(
     onProgress: progressBar(progress),
   })
   return { reranker, model }
+}
+
+/**
+ * Before listening: the model folder of RERANKER_MODEL_PATH can be read, or, for a hub model that a download may
+ * bring (online, not complete in the cache), the cache can be written. Throws a ModelAccessError (one line).
+ */
+export async function assertModelAccess(
+  settings: Settings,
+  from: ResolvePath,
+  env: EnvLookup,
+  access?: AccessCheck,
+): Promise<void> {
+  if (settings.modelPath) return assertModelFolderReadable(from(settings.modelPath), access)
+  if (settings.useOfflineMode) return // nothing is written; a model missing from the cache is named by the load
+  const { model } = modelOfSettings(settings, from)
+  const cacheDir = settings.modelCacheDir === undefined ? defaultCacheDir(env) : from(settings.modelCacheDir)
+  // A cache filled ahead may be read-only: only a download needs to write.
+  const cached = await resolveModel({
+    model,
+    cacheDir,
+    offline: true,
+    dtype: settings.useFp16 ? 'fp16' : 'auto',
+  }).then(
+    () => true,
+    () => false,
+  )
+  if (!cached) await assertCacheWritable(cacheDir, access)
 }
 
 /** `./models/x`, `../x`, `/srv/x` are folders; `BAAI/bge-reranker-base` is a hub id. */

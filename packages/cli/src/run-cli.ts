@@ -70,7 +70,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     return await command.run(args, io)
   } catch (error) {
     if (error instanceof UsageError || error instanceof SettingsError || error instanceof RouterConfigError) {
-      io.stderr.write(`rerank-kit: ${error.message}\nRun "rerank-kit ${command.name} --help" for usage.\n`)
+      // One line: where a platform shows the last line of a failed start (a container's log), it is the reason.
+      io.stderr.write(`rerank-kit: ${error.message} (see: rerank-kit ${command.name} --help)\n`)
       return exitCodes.usage
     }
     io.stderr.write(`rerank-kit ${command.name}: ${error instanceof Error ? error.message : String(error)}\n`)

@@ -53,6 +53,18 @@ const oneOf =
     if (!choices.includes(value)) throw new Error(`expected one of ${choices.join(', ')}`)
     return value
   }
+const httpUrl: Parse = (raw) => {
+  const value = raw.trim()
+  if (value === '') return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new Error('expected an http(s) URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('expected an http(s) URL')
+  return value
+}
 const keys: Parse = (raw) => {
   const given = raw
     .split(',')
@@ -127,9 +139,10 @@ export const settingDefinitions: Readonly<Record<string, SettingDefinition>> = {
   },
   LOG_FORMAT: {
     key: 'logFormat',
-    parse: oneOf('pretty', 'json'),
+    parse: oneOf('pretty', 'json', 'auto'),
     fallback: 'pretty',
-    help: 'pretty (time, level, message, fields) or json (one JSON object per line)',
+    help: 'pretty (time, level, message, fields), json (one JSON object per line) or auto',
+    details: 'auto: pretty when stderr is a terminal, json otherwise (a container or service log)',
     group: 'Server',
   },
   LOG_REQUESTS: {
@@ -138,6 +151,17 @@ export const settingDefinitions: Readonly<Record<string, SettingDefinition>> = {
     fallback: false,
     help: 'one info line per request: id, route, status, duration, documents, tokens (no query or text)',
     group: 'Server',
+  },
+  OTLP_ENDPOINT: {
+    key: 'otlpEndpoint',
+    parse: httpUrl,
+    fallback: undefined,
+    defaultText: 'none (spans stay no-ops)',
+    help: 'export OpenTelemetry traces (OTLP over HTTP, JSON) to this collector',
+    details:
+      'its base URL (`/v1/traces` is added, as for OTEL_EXPORTER_OTLP_ENDPOINT) or the full traces URL; the service is named by OTEL_SERVICE_NAME (default `rerank-kit`); unset: spans stay no-ops',
+    group: 'Server',
+    example: 'http://127.0.0.1:4318',
   },
   MODEL_NAME: {
     key: 'modelName',

@@ -60,6 +60,16 @@ describe('settings', () => {
     )
     expect(() => loadSettings({}, ['--colour'], dotEnv)).toThrowError('Unknown flag --colour')
     expect(() => loadSettings({}, ['serve'], dotEnv)).toThrowError('Unexpected argument "serve"')
+    expect(() => loadSettings({ RERANKER_OTLP_ENDPOINT: 'collector:4318' }, [], dotEnv)).toThrowError(
+      'Invalid RERANKER_OTLP_ENDPOINT="collector:4318" (from the environment): expected an http(s) URL',
+    )
+  })
+
+  it('reads the OTLP endpoint as a URL, and an empty one as none', () => {
+    const endpoint = 'http://127.0.0.1:4318'
+    expect(loadSettings({ RERANKER_OTLP_ENDPOINT: endpoint }, [], dotEnv).otlpEndpoint).toBe(endpoint)
+    expect(loadSettings({ RERANKER_OTLP_ENDPOINT: ' ' }, [], dotEnv).otlpEndpoint).toBeUndefined()
+    expect(loadSettings({}, [], dotEnv).otlpEndpoint).toBeUndefined()
   })
 
   it('reads .env syntax', () => {

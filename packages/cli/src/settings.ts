@@ -57,9 +57,11 @@ export interface Settings {
   /** Routes served without a key even when keys are set. */
   publicRoutes: string[]
   logLevel: 'debug' | 'info' | 'warn' | 'error'
-  logFormat: 'pretty' | 'json'
+  logFormat: 'pretty' | 'json' | 'auto'
   /** One info line per answered request. */
   logRequests: boolean
+  /** An OTLP/HTTP collector to export traces to; undefined: none. */
+  otlpEndpoint: string | undefined
   loadBalancerEnabled: boolean
   configPath: string
   /** Refuse router config keys that are not read, instead of warning about them. */

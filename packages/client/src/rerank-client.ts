@@ -3,6 +3,7 @@ import {
   delay,
   formatClassifyRequest,
   fromUnknown,
+  inSpan,
   joinUrl,
   type Logger,
   maxClassifyInputs,
@@ -13,7 +14,9 @@ import {
   type RerankRequest,
   type RerankResponse,
   rerankFormats,
+  SpanKind,
   silentLogger,
+  traceHeaders,
 } from '@rerank-kit/protocol'
 import { classifyTemplate, documentBudget } from './classify-prompt'
 import {
@@ -23,6 +26,7 @@ import {
   retryPolicy,
 } from './client-options'
 import { checkClientOptions } from './client-options-schema'
+import { clientSpanOf } from './client-span'
 import { postJson } from './post-json'
 import { redactUrl } from './redact-url'
 import { chunkRequest, mergeChunks, type RequestChunk } from './request-chunks'
@@ -58,6 +62,7 @@ export class RerankClient implements Reranker {
   private readonly retry: ReturnType<typeof retryPolicy>
   private readonly headers: Record<string, string>
   private readonly logger: Logger
+  private readonly span: ReturnType<typeof clientSpanOf>
 
   constructor(options: RerankClientOptions) {
     checkClientOptions(options)
@@ -82,10 +87,23 @@ export class RerankClient implements Reranker {
       ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
     })
     this.logger = options.logger ?? silentLogger
+    this.span = clientSpanOf(this.url, options.format)
   }
 
-  async rerank(request: RerankRequest, options: ClientCallOptions = {}): Promise<RerankResponse> {
-    const call = { signal: options.signal, headers: this.headersFor(options.headers) }
+  /**
+   * One call in a span of its own (a CLIENT span, child of the active one), whose trace goes to the server in
+   * `traceparent`: a rerank-kit server there continues the same trace.
+   */
+  rerank(request: RerankRequest, options: ClientCallOptions = {}): Promise<RerankResponse> {
+    return inSpan(this.span.name, SpanKind.CLIENT, this.span.attributes(request), () =>
+      this.send(request, options),
+    )
+  }
+
+  private async send(request: RerankRequest, options: ClientCallOptions): Promise<RerankResponse> {
+    const headers = this.headersFor(options.headers)
+    const trace = traceHeaders()
+    const call = { signal: options.signal, headers: trace ? { ...headers, ...trace } : headers }
     const complete =
       request.model === undefined && this.options.model !== undefined
         ? { ...request, model: this.options.model }

@@ -87,6 +87,8 @@ describe('an inference worker crashing mid-batch', () => {
         expect(died[0]!.fields?.exitCode).toBe(how === 'exit' ? 70 : 1)
         // The failed request's other pairs left the queue with it; the next requests run on the replacement.
         expect(reranker.stats().bert!.queuedPairs).toBe(0)
+        // Counted for /metrics (rerank_kit_engine_worker_restarts_total).
+        expect(reranker.stats().bert!.workerRestarts).toBe(1)
         for (let round = 0; round < 2; round++) {
           await expectExactScores((await reranker.rerank({ query, documents })).results, documents)
         }

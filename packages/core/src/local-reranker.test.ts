@@ -338,7 +338,26 @@ describe('serving several models, devices, and the lifecycle', () => {
       const padded = batches.reduce((sum, batch) => sum + batch.paddedTokens, 0)
       const real = batches.reduce((sum, batch) => sum + batch.realTokens, 0)
       expect(stats.paddingRatio).toBeCloseTo(padded / real, 10)
+      expect([stats.tokens, stats.paddedTokens]).toEqual([real, padded])
       expect(stats.meanBatchSize).toBe(8 / batches.length)
+      // The per-batch histograms: one observation per batch, counted in the first bucket at or above it.
+      const cumulative = (values: number[], le: readonly number[]) =>
+        le.map((bound) => values.filter((value) => value <= bound).length)
+      const sizes = batches.map((batch) => batch.size)
+      expect(stats.batchSize).toEqual({
+        le: stats.batchSize.le,
+        counts: cumulative(sizes, stats.batchSize.le),
+        sum: 8,
+        count: batches.length,
+      })
+      const ratios = batches.map((batch) => batch.paddedTokens / batch.realTokens)
+      expect(stats.batchPaddingRatio.counts).toEqual(cumulative(ratios, stats.batchPaddingRatio.le))
+      expect(stats.batchPaddingRatio.count).toBe(batches.length)
+      expect(stats.batchPaddingRatio.sum).toBeCloseTo(
+        ratios.reduce((sum, ratio) => sum + ratio, 0),
+        10,
+      )
+      expect(stats.workerRestarts).toBe(0)
       expect(stats.pairsPerSecond).toBeGreaterThan(0)
       expect(stats.latencyMs.p50).toBeGreaterThan(0)
       expect(stats.queuedPairs).toBe(0)

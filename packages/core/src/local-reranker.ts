@@ -1,5 +1,6 @@
 import {
   fromUnknown,
+  inSpan,
   type Logger,
   modelNotFound,
   parseRerankRequest,
@@ -8,6 +9,8 @@ import {
   type Reranker,
   type RerankRequest,
   type RerankResponse,
+  type Span,
+  SpanKind,
   silentLogger,
 } from '@rerank-kit/protocol'
 import type { BatchStats } from './batching/batch-scheduler'
@@ -91,7 +94,9 @@ export class LocalReranker implements Reranker {
 
   async rerank(request: RerankRequest, options: RerankCallOptions = {}): Promise<RerankResponse> {
     if (this.closed) throw new RerankError('overloaded', 'The reranker is shut down', { retryAfterMs: 1000 })
-    const call = this.run(request, options)
+    const call = inSpan('rerank.local', SpanKind.INTERNAL, localSpanAttributes(request, this.names), (span) =>
+      this.run(request, options, span),
+    )
     this.inFlight.add(call)
     try {
       return await call
@@ -100,11 +105,13 @@ export class LocalReranker implements Reranker {
     }
   }
 
-  private async run(request: RerankRequest, options: RerankCallOptions): Promise<RerankResponse> {
+  private async run(request: RerankRequest, options: RerankCallOptions, span: Span): Promise<RerankResponse> {
     try {
       const valid = parseRerankRequest(request)
       await this.loading
-      return await this.engineFor(valid.model).rerank(valid, options)
+      const answer = await this.engineFor(valid.model).rerank(valid, options)
+      if (span.isRecording()) describeLocalAnswer(span, answer)
+      return answer
     } catch (error) {
       throw fromUnknown(error)
     }
@@ -186,4 +193,21 @@ export class LocalReranker implements Reranker {
       throw new RerankError('internal', `Could not load model "${name}": ${message}`, { cause: error })
     }
   }
+}
+
+/** A local call's span: the model and the documents (the batch it shares with other requests has no span). */
+function localSpanAttributes(request: RerankRequest, names: readonly string[]) {
+  return {
+    'gen_ai.request.model': request.model ?? names[0] ?? 'none',
+    'rerank.documents.count': Array.isArray(request.documents) ? request.documents.length : 0,
+  }
+}
+
+/** Where the request's time went: tokens scored, time queued, time its batches ran (shared with others). */
+function describeLocalAnswer(span: Span, answer: RerankResponse): void {
+  if (answer.usage?.totalTokens !== undefined)
+    span.setAttribute('gen_ai.usage.input_tokens', answer.usage.totalTokens)
+  const timings = answer.timings
+  if (timings?.queueMs !== undefined) span.setAttribute('rerank.queue_ms', timings.queueMs)
+  if (timings?.inferenceMs !== undefined) span.setAttribute('rerank.inference_ms', timings.inferenceMs)
 }

@@ -254,7 +254,7 @@ export class ModelEngine {
   }
 
   snapshot(): EngineStatsSnapshot {
-    return this.stats.snapshot(this.scheduler.queuedItems, this.scheduler.runningBatches)
+    return this.stats.snapshot(this.scheduler.queuedItems, this.scheduler.runningBatches, this.pool.restarts)
   }
 
   /** Finishes queued and running work, then releases the sessions. */

@@ -1,3 +1,5 @@
+export type { HistogramSnapshot } from './bucket-histogram'
+export { BucketHistogram } from './bucket-histogram'
 export type { FieldNames } from './canonical-request'
 export {
   canonicalFieldNames,
@@ -74,6 +76,22 @@ export {
 export type { RerankRequestLimits } from './request-limits'
 export { checkRequestLimits, modelNotFound } from './request-limits'
 export type { RerankCallOptions, RerankDocument, RerankDocumentObject, RerankRequest } from './rerank-request'
-export type { RerankResponse, RerankResult, RerankTimings, RerankUsage } from './rerank-response'
+export type {
+  RerankResponse,
+  RerankResult,
+  RerankRouting,
+  RerankTimings,
+  RerankUsage,
+} from './rerank-response'
 export { compareResults, rankScores } from './rerank-response'
 export type { Reranker } from './reranker'
+export type { Span, TraceContext } from './tracing'
+export {
+  endSpan,
+  incomingTraceContext,
+  inSpan,
+  SpanKind,
+  startSpan,
+  traceHeaders,
+  withContext,
+} from './tracing'

@@ -42,6 +42,15 @@ export interface RerankResponse {
   usage?: RerankUsage
   /** Server-side timing of this request, when the reranker measured it (never written into a wire body). */
   timings?: RerankTimings
+  /** Which deployment of a router answered, after how many attempts (sent as headers, never in a body). */
+  routing?: RerankRouting
+}
+
+/** A router's answer: the id of the deployment that answered (never its URL) and the attempts it took. */
+export interface RerankRouting {
+  deployment: string
+  /** Attempts made, the answering one included: 1 when the first deployment tried answered. */
+  attempts: number
 }
 
 /** Score descending, then index ascending: the one order every response uses. */

@@ -2,10 +2,12 @@ import {
   backoffDelayMs,
   delay,
   fromUnknown,
+  inSpan,
   type LogThrottle,
   RerankError,
   type RerankRequest,
   type RerankResponse,
+  SpanKind,
 } from '@rerank-kit/protocol'
 import type { DeploymentPicker } from './deployment-picker'
 import type { DeploymentRuntime } from './deployment-runtime'
@@ -103,7 +105,17 @@ export class AttemptLoop {
       const { deployment, trial } = picked
       tried?.add(deployment.id)
       try {
-        return await this.deps.call(deployment, trial, request, signal)
+        // A span per attempt (OpenTelemetry; a no-op without an SDK): the deployment's id, never its URL.
+        const attributes = {
+          'rerank.group': group,
+          'rerank.deployment.id': deployment.id,
+          'rerank.attempt': retriesSoFar + 1,
+        }
+        const answer = await inSpan('rerank.attempt', SpanKind.INTERNAL, attributes, () =>
+          this.deps.call(deployment, trial, request, signal),
+        )
+        run.answeredBy = deployment.id
+        return answer
       } catch (thrown) {
         last = fromUnknown(thrown)
         if (tried === undefined) {

@@ -33,6 +33,7 @@ export async function callDeployment(
   } catch (thrown) {
     throw await accounting.failed(deployment, thrown, trial)
   } finally {
+    deployment.attemptSeconds.observe((performance.now() - started) / 1000)
     deployment.inFlight--
     if (trial) deployment.trialInFlight = false
   }

@@ -1,4 +1,4 @@
-import type { Reranker } from '@rerank-kit/protocol'
+import { BucketHistogram, type Reranker } from '@rerank-kit/protocol'
 import type { HealthCheck } from './health-checks'
 import { minuteOf, type SharedDeploymentState } from './router-state'
 
@@ -43,6 +43,9 @@ export interface LastSeenState {
 
 const latencyWindow = 100
 
+/** Seconds an attempt took (the bounds of the HTTP request histogram). */
+export const attemptSecondsBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const
+
 /** What one process knows of a deployment: calls in flight, recent latencies, counters for stats. */
 export class DeploymentRuntime {
   inFlight = 0
@@ -58,6 +61,8 @@ export class DeploymentRuntime {
   health: { healthy: boolean; checkedAt: number; code?: string } | undefined
   /** Undefined until the first read: a deployment never seen is taken to be available. */
   lastSeen: LastSeenState | undefined
+  /** Every attempt's duration (answered, failed or aborted), in seconds, since the router started. */
+  readonly attemptSeconds = new BucketHistogram(attemptSecondsBuckets)
   private readonly latencies: number[] = []
   // Kept with the window, so the mean every pick reads costs nothing.
   private latencySum = 0

@@ -23,6 +23,8 @@ export interface GroupRun {
   readonly lines: string[]
   /** The deployments left and why each was out, when the run ended for want of one. */
   unavailable?: string
+  /** The deployment that answered, when one did. */
+  answeredBy?: string
 }
 
 export function attemptOf(deployment: string, group: string, error: RerankError): RouterAttempt {

@@ -170,6 +170,8 @@ describe('routerFromConfig', () => {
         { index: 1, score: 1 },
         { index: 0, score: 0 },
       ],
+      // dead#0 twice, then the local model's deployment.
+      routing: { deployment: 'local-model#0', attempts: 3 },
     })
     const stats = await router.stats()
     expect(stats.deployments.map((d) => [d.id, d.failures])).toEqual([

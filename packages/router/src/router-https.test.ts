@@ -90,6 +90,7 @@ describe('routerFromConfig over https', () => {
           { index: 0, score: 0 },
           { index: 2, score: 0 },
         ],
+        routing: { deployment: 'native-group#0', attempts: 1 },
       })
       const stats = await router.stats()
       expect(stats.deployments.map((d) => [d.id, d.successes, d.failures])).toEqual([

@@ -39,6 +39,8 @@ export async function routerStats({ deployments, state, now, strategy, local }: 
         inFlight: deployment.inFlight,
         latencyP50Ms: deployment.latencyPercentile(50),
         latencyP95Ms: deployment.latencyPercentile(95),
+        // Every attempt, failed ones too, as cumulative buckets (`rerank_kit_router_attempt_duration_seconds`).
+        attemptSeconds: deployment.attemptSeconds.snapshot(),
         coolingUntil:
           current?.coolingUntil === undefined ? undefined : new Date(current.coolingUntil).toISOString(),
         rpmUsed: current?.rpmUsed ?? 0,

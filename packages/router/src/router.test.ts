@@ -89,7 +89,13 @@ describe('Router: groups', () => {
         return { ...answer, id: 'backend-request-7', model: 'tiny-bert-reranker' }
       },
     })
-    const ours = (model: string) => ({ model, results: expect.any(Array), usage: { totalTokens: 10 } })
+    // Which deployment answered after how many attempts (the server's x-rerank-* headers): ids, never URLs.
+    const ours = (model: string, deployment: string, attempts = 1) => ({
+      model,
+      results: expect.any(Array),
+      usage: { totalTokens: 10 },
+      routing: { deployment, attempts },
+    })
     const primary = scripted('primary', [upstream(500)])
     const { router: r } = router(
       [
@@ -100,12 +106,12 @@ describe('Router: groups', () => {
       { fallbacks: { rerank: ['backup'] }, numRetries: 0 },
     )
     // The first call falls back to the 'backup' group: the caller still asked for 'rerank'.
-    expect(await r.rerank({ ...request, model: 'rerank' })).toEqual(ours('rerank'))
+    expect(await r.rerank({ ...request, model: 'rerank' })).toEqual(ours('rerank', 'backup#0', 2))
     expect(served.at(-1)).toBe('backup')
-    expect(await r.rerank({ ...request, model: 'rerank' })).toEqual(ours('rerank'))
-    expect(await r.rerank({ ...request, model: 'backup' })).toEqual(ours('backup'))
+    expect(await r.rerank({ ...request, model: 'rerank' })).toEqual(ours('rerank', 'rerank#0'))
+    expect(await r.rerank({ ...request, model: 'backup' })).toEqual(ours('backup', 'backup#0'))
     const single = router([{ modelName: 'rerank', reranker: named(scripted('only').reranker) }]).router
-    expect(await single.rerank(request)).toEqual(ours('rerank'))
+    expect(await single.rerank(request)).toEqual(ours('rerank', 'rerank#0'))
   })
 })
 

@@ -7,6 +7,7 @@ import {
   type Reranker,
   type RerankRequest,
   type RerankResponse,
+  type RerankRouting,
   silentLogger,
 } from '@rerank-kit/protocol'
 import { AttemptLoop } from './attempt-loop'
@@ -212,10 +213,8 @@ export class Router implements Reranker {
       try {
         // The caller is answered in our names: the name it asked for (group or alias, not the group a fallback
         // reached, nor the backend's model), and no backend id (the server gives the answer its own request id).
-        return ourAnswer(
-          await this.attempts.run(name, members, forwarded, call, run),
-          request.model ?? group!,
-        )
+        const answer = await this.attempts.run(name, members, forwarded, call, run)
+        return ourAnswer(answer, request.model ?? group!, routingOf(runs))
       } catch (thrown) {
         lastError = fromUnknown(thrown)
         if (lastError.code === 'aborted') throw lastError
@@ -235,7 +234,7 @@ export class Router implements Reranker {
     }
     if (this.options.local && (this.options.fallbackToLocal || group === undefined)) {
       const answer = await this.localStats.track(() => this.options.local!.rerank(forwarded, options))
-      return group === undefined ? answer : ourAnswer(answer, request.model ?? group)
+      return group === undefined ? answer : ourAnswer(answer, request.model ?? group, routingOf(runs))
     }
     if (lastError === undefined) throw new RerankError('internal', 'No group to route to')
     // A lone refusal (nothing was tried) says it all; otherwise the caller learns each attempt and its failure.
@@ -339,9 +338,17 @@ export class Router implements Reranker {
 }
 
 /** A deployment's answer named as the caller knows it: the name it asked for, without the backend's own id. */
-function ourAnswer(response: RerankResponse, model: string): RerankResponse {
+function ourAnswer(response: RerankResponse, model: string, routing: RerankRouting): RerankResponse {
   // One copy: the rest is a new object already (the model goes last, as before).
   const { id: _backendId, model: _backendModel, ...answer } = response
   ;(answer as { model?: string }).model = model
+  ;(answer as { routing?: RerankRouting }).routing = routing
   return answer as RerankResponse
+}
+
+/** Who answered (a group's deployment, else the local fallback) and after how many attempts in all groups. */
+function routingOf(runs: readonly GroupRun[]): RerankRouting {
+  let failed = 0
+  for (const run of runs) failed += run.attempts.length
+  return { deployment: runs[runs.length - 1]?.answeredBy ?? 'local', attempts: failed + 1 }
 }

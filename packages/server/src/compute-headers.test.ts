@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { LocalReranker } from '@rerank-kit/core'
-import type { Reranker } from '@rerank-kit/protocol'
+import type { Reranker, RerankResponse } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRerankHandler } from './create-rerank-handler'
 import { createNodeListener } from './node-http'
@@ -110,12 +110,15 @@ describe('compute headers from a reranker that measures nothing', () => {
   })
   afterAll(() => app.close())
 
-  it('answers with the total only, and no empty headers', async () => {
+  it('answers with the total and the tokens it reported only, and no empty headers', async () => {
     const response = await post(`${app.url}/rerank`, { query, documents })
     expect(response.status).toBe(200)
     const body = (await response.json()) as { usage: { total_tokens: number } }
     expect(body.usage.total_tokens).toBeGreaterThan(0)
-    for (const name of computeHeaders) expect(response.headers.get(name), name).toBeNull()
+    expect(response.headers.get('x-compute-tokens')).toBe(String(body.usage.total_tokens))
+    for (const name of computeHeaders.filter((name) => name !== 'x-compute-tokens')) {
+      expect(response.headers.get(name), name).toBeNull()
+    }
     const total = serverTiming(response)
     expect(total.map(([name]) => name)).toEqual(['total'])
     expect(response.headers.get('x-response-time')).toBe(`${total[0]![1].toFixed(1)}ms`)
@@ -137,6 +140,44 @@ describe('compute headers from partial or unusable timings', () => {
         expect(response.headers.get(name), name).toBeNull()
       }
       expect(serverTiming(response).map(([name]) => name)).toEqual(['queue', 'total'])
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe('headers of answers without timings (a remote backend, a router)', () => {
+  const answering = (answer: Partial<RerankResponse>): Reranker => ({
+    rerank: async () => ({ results: [{ index: 0, score: 0.5 }], ...answer }),
+  })
+
+  it("sends x-compute-tokens from the backend's usage, and a router's deployment id and attempts", async () => {
+    const app = await listen(
+      answering({ usage: { totalTokens: 17 }, routing: { deployment: 'rerank#1', attempts: 2 } }),
+    )
+    try {
+      const response = await post(`${app.url}/rerank`, { query, documents: ['a'] })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('x-compute-tokens')).toBe('17')
+      expect(response.headers.get('x-rerank-deployment')).toBe('rerank#1')
+      expect(response.headers.get('x-rerank-attempts')).toBe('2')
+      for (const name of ['x-tokenization-time', 'x-queue-time', 'x-inference-time']) {
+        expect(response.headers.get(name), name).toBeNull()
+      }
+      expect(serverTiming(response).map(([name]) => name)).toEqual(['total'])
+      // Neither is ever written into the body.
+      expect(JSON.stringify(await response.json())).not.toMatch(/routing|rerank#1/)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('sends a deployment id a header cannot hold percent-encoded, never a 500', async () => {
+    const app = await listen(answering({ routing: { deployment: 'tenant é\nid', attempts: 1 } }))
+    try {
+      const response = await post(`${app.url}/rerank`, { query, documents: ['a'] })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('x-rerank-deployment')).toBe('tenant%20%C3%A9%0Aid')
     } finally {
       await app.close()
     }

@@ -9,11 +9,13 @@ import {
   RerankError,
   type RerankFormat,
   type RerankRequest,
-  type RerankResponse,
   rerankOpenApiDocument,
+  type Span,
   silentLogger,
+  withContext,
 } from '@rerank-kit/protocol'
 import { Registry } from 'prom-client'
+import { millisecondsText, setAnswerHeaders, setFailedAttemptsHeader } from './answer-headers'
 import { matchingKeyIndex, presentedKey } from './api-keys'
 import { AuthFailureLimiter } from './auth-failure-limit'
 import { corsHeaders, preflightHeaders } from './cors'
@@ -24,6 +26,7 @@ import { keyRateLimiterOf } from './key-rate-limit'
 import { modelNameResolver, unservedAliasTargets } from './model-names'
 import { HandlerMetrics } from './prometheus-metrics'
 import { headerValue, requestIdOf } from './request-headers'
+import { describeRequest, endRequestSpan, startRequestSpan } from './request-span'
 import { requestTags } from './request-tags'
 import { builtInGetRoutes, type RouteFamily, type RouteTable, routeTableOf } from './route-families'
 
@@ -101,48 +104,6 @@ class CallOptions {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#unlisten?.()
   }
-}
-
-/** `elapsed.toFixed(1)` from integers, whose strings V8 keeps cached: toFixed was a visible cost per request. */
-function millisecondsText(elapsed: number): string {
-  const tenths = Math.round(elapsed * 10)
-  return `${Math.trunc(tenths / 10)}.${tenths % 10}`
-}
-
-/** A measured duration as header text (one decimal), or undefined when it is not a usable one. */
-const durationText = (ms: number | undefined): string | undefined =>
-  ms !== undefined && ms >= 0 && ms < Number.POSITIVE_INFINITY ? millisecondsText(ms) : undefined
-
-/**
- * TEI's compute headers, for a reranker that measured where the time went (RerankResponse.timings, a
- * LocalReranker's): `x-tokenization-time`, `x-queue-time`, `x-inference-time` in milliseconds with one decimal
- * (TEI sends whole milliseconds; a tiny model's parts are under one), `x-compute-tokens` from usage, and the
- * same parts as `server-timing` entries, to which `finish` appends `total`. Nothing is done (nothing is
- * allocated) for a response without timings.
- */
-function setComputeHeaders(headers: Record<string, string>, response: RerankResponse): void {
-  const timings = response.timings
-  if (timings === undefined) return
-  let serverTiming = ''
-  const tokenization = durationText(timings.tokenizationMs)
-  if (tokenization !== undefined) {
-    headers['x-tokenization-time'] = tokenization
-    serverTiming = `tokenization;dur=${tokenization}`
-  }
-  const queue = durationText(timings.queueMs)
-  if (queue !== undefined) {
-    headers['x-queue-time'] = queue
-    serverTiming += `${serverTiming && ', '}queue;dur=${queue}`
-  }
-  const inference = durationText(timings.inferenceMs)
-  if (inference !== undefined) {
-    headers['x-inference-time'] = inference
-    serverTiming += `${serverTiming && ', '}inference;dur=${inference}`
-  }
-  const tokens = response.usage?.totalTokens
-  if (tokens !== undefined && Number.isSafeInteger(tokens) && tokens >= 0)
-    headers['x-compute-tokens'] = `${tokens}`
-  if (serverTiming !== '') headers['server-timing'] = serverTiming
 }
 
 const json = (status: number, body: unknown, headers?: Record<string, string>): PlainResponse => ({
@@ -428,7 +389,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     answer.headers['x-request-id'] = requestId
     const duration = millisecondsText(elapsed)
     answer.headers['x-response-time'] = `${duration}ms`
-    // A rerank answer may carry the reranker's own parts already (setComputeHeaders): total comes last.
+    // A rerank answer may carry the reranker's own parts already (setAnswerHeaders): total comes last.
     const parts = answer.headers['server-timing']
     answer.headers['server-timing'] =
       parts === undefined ? `total;dur=${duration}` : `${parts}, total;dur=${duration}`
@@ -476,6 +437,7 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
     const errorFormat = rerankFormat ?? routeTable.familyGet.get(path)?.format ?? nativeFormat
     const response = errorResponse(error, errorFormat.formatError)
     if (error.code === 'unauthorized') response.headers['www-authenticate'] = 'Bearer'
+    if (error.publicDetails !== undefined) setFailedAttemptsHeader(response.headers, error.publicDetails)
     if (error.code === 'method_not_allowed') response.headers.allow = rerankFormat ? 'POST' : 'GET, HEAD'
     return finish(request, response, path, requestId, started)
   }
@@ -512,17 +474,22 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       )
     }
     let callOptions: CallOptions | undefined
+    let span: Span | undefined
     try {
       if (!admitted.delete(request.headers)) checkHead(request, path, rerankFormat)
       if (rerankFormat === undefined) {
         return finish(request, await route(request, path), path, requestId, started)
       }
+      const traced = startRequestSpan(request, path, familyOf(path))
+      span = traced.span
       // The rerank call is awaited here, not in a function of its own: every async layer costs promise jobs
       // on every request.
       const extra: { tags?: string[] } = {}
       const parsed = rerankRequestOf(rerankFormat, request, extra)
+      describeRequest(span, parsed)
       callOptions = new CallOptions(request, started, options.requestTimeoutMs, extra.tags)
-      const answered = await reranker.rerank(parsed, callOptions)
+      const call = callOptions
+      const answered = await withContext(traced.context, () => reranker.rerank(parsed, call))
       callOptions.release()
       // One id to find a request by: the body's id (Cohere's) is the x-request-id, unless the reranker gave one.
       // Passed beside the response, not spread into a copy of it: the copy was the costliest line of the route.
@@ -530,7 +497,8 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
         ? rerankFormat.formatResponseJson(answered, parsed, requestId)
         : rerankFormat.formatResponse({ ...answered, id: answered.id ?? requestId }, parsed)
       const answer = json(200, body)
-      setComputeHeaders(answer.headers, answered)
+      setAnswerHeaders(answer.headers, answered)
+      endRequestSpan(span, 200, { answered })
       return finish(request, answer, path, requestId, started, {
         documents: parsed.documents.length,
         tokens: answered.usage?.totalTokens,
@@ -538,7 +506,11 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
       })
     } catch (thrown) {
       callOptions?.release()
-      return failure(request, thrown, path, rerankFormat, requestId, started, callOptions)
+      const answer = failure(request, thrown, path, rerankFormat, requestId, started, callOptions)
+      if (span !== undefined) {
+        endRequestSpan(span, answer.status, { thrown, code: fromUnknown(thrown).code })
+      }
+      return answer
     }
   }
   return Object.assign(handle, { handles: (path: string) => known.has(relative(path)), precheck, routes })

@@ -240,9 +240,10 @@ describe('/metrics', () => {
       )
       const histogram = families.find((family) => family.name === 'rerank_kit_http_request_duration_seconds')!
       expect(histogram.type).toBe('HISTOGRAM')
-      // The parser does not keep a labelled histogram's labels: its count is read from the text.
-      expect(text).toContain(
-        'rerank_kit_http_request_duration_seconds_count{route="/rerank",family="native"} 2',
+      expect(histogram.metrics).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ labels: { route: '/rerank', family: 'native' }, count: '2' }),
+        ]),
       )
       const model = { model: 'mini "lm"' }
       expect(samples('rerank_kit_engine_pairs_total')).toEqual([{ value: '12', labels: model }])

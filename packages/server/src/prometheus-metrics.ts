@@ -1,4 +1,12 @@
-import { Counter, register as defaultRegistry, Gauge, Histogram, type Registry } from 'prom-client'
+import type { HistogramSnapshot } from '@rerank-kit/protocol'
+import {
+  Counter,
+  register as defaultRegistry,
+  Gauge,
+  Histogram,
+  type Metric,
+  type Registry,
+} from 'prom-client'
 
 /**
  * The handler's metrics, through prom-client on a registry the host passes (prom-client's default registry
@@ -87,19 +95,24 @@ interface DeploymentStats {
   coolingUntil?: string
   rpmUsed: number
   tpmUsed: number
-  latencyP50Ms?: number
-  latencyP95Ms?: number
+  /** Every attempt's duration in seconds, as cumulative buckets. */
+  attemptSeconds?: HistogramSnapshot
 }
 
 interface EngineStats {
   requests: number
   failedRequests: number
   pairs: number
+  tokens?: number
+  paddedTokens?: number
   batches: number
   meanBatchSize: number
   paddingRatio: number
   queuedPairs: number
   runningBatches: number
+  batchSize?: HistogramSnapshot
+  batchPaddingRatio?: HistogramSnapshot
+  workerRestarts?: number
 }
 
 /** A router's stats: a `deployments` list. */
@@ -212,15 +225,49 @@ function registerRerankerSeries(registry: Registry, sources: ReadonlySet<Metrics
     deploymentLabels,
     (set, stats) => eachDeployment(stats, (d) => set({ group: d.group, deployment: d.id }, d.tpmUsed)),
   )
-  levels(
-    'rerank_kit_router_attempt_latency_seconds',
-    "Latency of the deployment's recent successful calls, by quantile (0.5, 0.95).",
-    [...deploymentLabels, 'quantile'],
-    (set, stats) =>
+  /**
+   * A histogram whose buckets the reranker keeps (a `HistogramSnapshot`: cumulative counts, sum, count): a
+   * metric object of prom-client's shape, registered as is, whose `get()` writes them out at each scrape as
+   * `_bucket{le}`, `_sum` and `_count` (prom-client's Histogram can only observe values one at a time).
+   */
+  const histogram = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (add: (labels: Record<L, string>, histogram: HistogramSnapshot) => void, stats: unknown[]) => void,
+  ) => {
+    const metric = {
+      name,
+      help,
+      type: 'histogram',
+      aggregator: 'sum',
+      labelNames,
+      async get() {
+        const stats = await read()
+        const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = []
+        fill((labels, h) => {
+          h.le.forEach((le, i) => {
+            values.push({ labels: { ...labels, le }, value: h.counts[i] ?? 0, metricName: `${name}_bucket` })
+          })
+          values.push({ labels: { ...labels, le: '+Inf' }, value: h.count, metricName: `${name}_bucket` })
+          values.push({ labels, value: h.sum, metricName: `${name}_sum` })
+          values.push({ labels, value: h.count, metricName: `${name}_count` })
+        }, stats)
+        return { name, help, type: 'histogram', aggregator: 'sum', values }
+      },
+      // Nothing to reset: the reranker keeps the counts (registry.resetMetrics() calls this).
+      reset() {},
+    }
+    // Not one of prom-client's classes, but what its registry reads of one: name, help, type, get().
+    registry.registerMetric(metric as unknown as Metric)
+  }
+  histogram(
+    'rerank_kit_router_attempt_duration_seconds',
+    'Time of each call the router made to the deployment, answered, failed or aborted.',
+    deploymentLabels,
+    (add, stats) =>
       eachDeployment(stats, (d) => {
-        const labels = { group: d.group, deployment: d.id }
-        if (d.latencyP50Ms !== undefined) set({ ...labels, quantile: '0.5' }, d.latencyP50Ms / 1000)
-        if (d.latencyP95Ms !== undefined) set({ ...labels, quantile: '0.95' }, d.latencyP95Ms / 1000)
+        if (d.attemptSeconds) add({ group: d.group, deployment: d.id }, d.attemptSeconds)
       }),
   )
   levels(
@@ -247,7 +294,25 @@ function registerRerankerSeries(registry: Registry, sources: ReadonlySet<Metrics
       'failedRequests',
     ],
     ['rerank_kit_engine_pairs_total', '(query, document) pairs scored.', true, 'pairs'],
+    [
+      'rerank_kit_engine_tokens_total',
+      'Tokens of the pairs scored (special tokens included, padding excluded).',
+      true,
+      'tokens',
+    ],
+    [
+      'rerank_kit_engine_padded_tokens_total',
+      'Tokens the model ran, padding included.',
+      true,
+      'paddedTokens',
+    ],
     ['rerank_kit_engine_batches_total', 'Batches run by the model.', true, 'batches'],
+    [
+      'rerank_kit_engine_worker_restarts_total',
+      'Inference workers that died and were replaced.',
+      true,
+      'workerRestarts',
+    ],
     ['rerank_kit_engine_queued_pairs', 'Pairs waiting for a batch (queue depth).', false, 'queuedPairs'],
     ['rerank_kit_engine_running_batches', 'Batches running now.', false, 'runningBatches'],
     ['rerank_kit_engine_mean_batch_size', 'Mean pairs per batch.', false, 'meanBatchSize'],
@@ -260,7 +325,26 @@ function registerRerankerSeries(registry: Registry, sources: ReadonlySet<Metrics
   ]
   for (const [name, help, counter, field] of engineSeries) {
     ;(counter ? totals : levels)(name, help, ['model'], (set, stats) =>
-      eachEngine(stats, (model, e) => set({ model }, e[field])),
+      eachEngine(stats, (model, e) => {
+        const value = e[field]
+        if (typeof value === 'number') set({ model }, value)
+      }),
+    )
+  }
+  const engineHistograms: [string, string, 'batchSize' | 'batchPaddingRatio'][] = [
+    ['rerank_kit_engine_batch_size', 'Pairs in each batch the model ran.', 'batchSize'],
+    [
+      'rerank_kit_engine_batch_padding_ratio',
+      "Each batch's padded tokens per real token (1: no padding waste).",
+      'batchPaddingRatio',
+    ],
+  ]
+  for (const [name, help, field] of engineHistograms) {
+    histogram(name, help, ['model'], (add, stats) =>
+      eachEngine(stats, (model, e) => {
+        const value = e[field]
+        if (value) add({ model }, value)
+      }),
     )
   }
 }

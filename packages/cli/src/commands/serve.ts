@@ -52,10 +52,15 @@ async function runServe(args: readonly string[], io: CliIo): Promise<number> {
   // Before anything slow starts (the router's config, the model's download and load): a stop asked for while
   // loading must be heard, not ignored until the load ends.
   const stop = watchStopSignals()
+  const traces = settings.otlpEndpoint
+    ? await (await import('../trace-export')).startTraceExport(settings.otlpEndpoint, io.env, logger)
+    : undefined
   try {
     return await serveUntilStopped(settings, logger, io, stop)
   } finally {
     stop.dispose()
+    // The spans of the last requests still go out (bounded: a collector that is gone does not hold the stop).
+    await traces?.shutdown()
   }
 }
 
@@ -75,7 +80,9 @@ async function serveUntilStopped(
     backend = await loadBalancer(settings, from, io.env, logger, io.stderr)
   } else {
     // Imported when used: a load balancer that routes only to remote backends never loads onnxruntime.
-    const { localModel } = await import('../local-model')
+    const { assertModelAccess, localModel } = await import('../local-model')
+    // An unreadable model folder or an unwritable cache stops the start now, in one line (exit code 1).
+    await assertModelAccess(settings, from, io.env)
     const { reranker, model } = localModel(settings, from, io.env, logger, io.stderr)
     backend = { reranker, fields: { model }, ready: () => reranker.ready(), close: () => reranker.close() }
   }

@@ -29,10 +29,12 @@ export async function fixtureModelFiles(): Promise<Record<string, Uint8Array>> {
 const tsx = pathToFileURL(createRequire(join(cliPackageDir, 'package.json')).resolve('tsx')).href
 const running: ChildProcess[] = []
 
-/** The machine's HF_* and RERANKER_* settings must not leak into the command under test. */
+/** The machine's HF_*, RERANKER_* and OTEL_* settings must not leak into the command under test. */
 export function cleanEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('HF_') && !name.startsWith('RERANKER_')),
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('HF_') && !name.startsWith('RERANKER_') && !name.startsWith('OTEL_'),
+    ),
   )
   return { ...clean, ...env }
 }

@@ -61,6 +61,8 @@ export class WorkerPool {
   /** The provider the workers run on, and the model's declared inputs, known once `start()` resolves. */
   provider: ExecutionProvider = 'cpu'
   inputNames: string[] = []
+  /** Workers that died (not closed) and were replaced, counted as the replacement starts. */
+  restarts = 0
   private readonly workers: PoolWorker[] = []
   private readonly waiters: { resolve: (worker: PoolWorker) => void; reject: (error: unknown) => void }[] = []
   /** Replacements of dead workers still starting: close() waits for them, or they would outlive the pool. */
@@ -186,6 +188,7 @@ export class WorkerPool {
           ...(uncaught && { error: uncaught.message }),
         })
         running?.reject(new RerankError('internal', `Inference worker exited with code ${code}${why}`))
+        this.restarts++
         const replacement = this.spawn()
           .catch((error) => {
             this.logger.error('could not replace inference worker', { error: String(error) })
