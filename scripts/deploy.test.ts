@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -246,6 +246,43 @@ describe('deploy/Dockerfile', () => {
     expect(await exitCodeOf(dockerfile.healthcheck, container(closedPort, 'wrong-key'))).not.toBe(0)
     expect(await Promise.all([open.stop(), closed.stop()])).toEqual([0, 0])
   }, 180_000)
+})
+
+describe('deploy/Dockerfile.cuda (not built here: no GPU)', () => {
+  const cuda = parseDockerfile(read('Dockerfile.cuda'))
+
+  it('serves the same command with the same health check, not as root, on the CUDA device', () => {
+    expect(cuda.cmd).toEqual(dockerfile.cmd)
+    expect(cuda.healthcheck).toEqual(dockerfile.healthcheck)
+    expect(cuda.user).not.toMatch(/^(root|0)(:|$)/)
+    expect(cuda.exposed).toEqual(dockerfile.exposed)
+    // The image's settings, plus the device; all of them valid settings.
+    const { RERANKER_DEVICE, ...rest } = Object.fromEntries(
+      Object.entries(cuda.env).filter(([name]) => name.startsWith('RERANKER_')),
+    )
+    expect(RERANKER_DEVICE).toBe('cuda')
+    expect(rest).toEqual(
+      Object.fromEntries(Object.entries(dockerfile.env).filter(([name]) => name.startsWith('RERANKER_'))),
+    )
+    expect(loadSettings(cuda.env, [], join(deploy, 'none.env')).device).toBe('cuda')
+  })
+})
+
+describe('the image build (deploy/test-image.sh builds and runs it where Docker can run)', () => {
+  it('keeps local installs, builds, models and history out of the build context', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+    for (const pattern of ['**/node_modules', '**/dist', '.git', 'bench-models', 'models'])
+      expect(ignored).toContain(pattern)
+  })
+
+  it('deploy/test-image.sh is valid bash', () => {
+    const result = spawnSync('bash', ['-n', join(deploy, 'test-image.sh')], { encoding: 'utf8' })
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+  })
 })
 
 // ---- compose.yaml + router.yaml ---------------------------------------------------------------------------

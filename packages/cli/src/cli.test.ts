@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LocalReranker } from '@rerank-kit/core'
+import { acceleratorAbsence, LocalReranker } from '@rerank-kit/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FakeHub } from '../../core/src/model-files/fake-hub-server'
 import { parsePrometheus } from '../../server/src/test-support/parse-prometheus'
@@ -315,7 +315,17 @@ describe('rerank-kit check', () => {
     const local = await run(['check', '--model-path', fixture, '--workers', '1'])
     expect(local.code).toBe(0)
     expect(local.stdout).toMatch(/^node +v\d+/m)
-    expect(local.stdout).toMatch(/^devices +.*cpu \(bundled\)/m)
+    expect(local.stdout).toMatch(/^devices +.*webgpu \(bundled\).*cpu \(bundled\)/m)
+    // What auto leaves out on this machine (here: no CUDA libraries, no Vulkan loader), each with its reason.
+    const absence = acceleratorAbsence()
+    for (const provider of ['cuda', 'webgpu'] as const) {
+      const reason = absence(provider)
+      if (reason !== undefined) expect(local.stdout).toContain(`${provider} skipped: ${reason}`)
+    }
+    const webgpu = await run(['check', '--model-path', fixture, '--workers', '1', '--device', 'webgpu'])
+    expect(webgpu.stdout).toMatch(/^device +webgpu: webgpu only/m)
+    const missing = absence('webgpu')
+    if (missing !== undefined) expect(webgpu.stdout).toContain(`(will not start: ${missing})`)
     expect(local.stdout).toMatch(/^workers +1 inference worker x \d+ onnxruntime threads?$/m)
     expect(local.stdout).toContain(`"tiny-bert-reranker" from the local folder ${fixture}`)
     expect(local.stdout).toMatch(/^load test +loaded on cpu in /m)

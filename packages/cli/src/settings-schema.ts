@@ -218,9 +218,11 @@ export const settingDefinitions: Readonly<Record<string, SettingDefinition>> = {
   },
   DEVICE: {
     key: 'device',
-    parse: oneOf('auto', 'cpu', 'cuda', 'dml', 'coreml'),
+    parse: oneOf('auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'),
     fallback: 'auto',
-    help: 'auto, cpu, cuda, dml or coreml; mps is read as coreml',
+    help: 'auto, cpu, cuda, dml, coreml or webgpu; mps is read as coreml',
+    details:
+      'auto tries the GPU providers that can start here, then cpu: cuda when its libraries are installed, webgpu (bundled; on Linux it needs a Vulkan loader and driver); an explicit device that cannot start stops the start',
     group: 'Model',
   },
   USE_FP16: {

@@ -37,7 +37,7 @@ export interface Settings {
   maxInFlight: number
   /** Milliseconds to answer a request before 504 (its queued work is dropped). */
   requestTimeout: number
-  device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml'
+  device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu'
   useFp16: boolean
   apiKeys: string[]
   /** Requests per minute each API key may make (429 past it); none: unlimited. */

@@ -1,6 +1,14 @@
 export { type Logger, silentLogger } from '@rerank-kit/protocol'
+export { acceleratorAbsence } from './accelerator-absence'
 export type { BatchStats } from './batching/batch-scheduler'
-export { type Device, type ExecutionProvider, providersForDevice } from './device'
+export {
+  type AcceleratorAbsence,
+  type Device,
+  type ExecutionProvider,
+  type ProviderPlan,
+  providerPlan,
+  providersForDevice,
+} from './device'
 export { type OnnxruntimeBackends, onnxruntimeBackends } from './device-probe'
 export type { EngineStatsSnapshot } from './engine-stats'
 export { LocalReranker, type LocalRerankerOptions } from './local-reranker'

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { mxbaiRerankV2Template, qwen3RerankerTemplate, RerankError } from '@rerank-kit/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { acceleratorAbsence } from './accelerator-absence'
 import { LocalReranker } from './local-reranker'
 import { recordingLogger } from './test-support/recording-logger'
 import { fixturesDir, referenceScorer, sigmoid } from './test-support/reference-scorer'
@@ -291,19 +292,31 @@ describe('serving several models, devices, and the lifecycle', () => {
     }
   })
 
-  it('device auto falls back to cpu with one log line saying why; an explicit cuda fails clearly', async () => {
-    // CUDA's provider libraries cannot be installed here, so cuda is a real provider that fails to start.
+  it('device auto skips the accelerators that cannot start, saying why, and falls back to cpu; an explicit cuda fails clearly', async () => {
+    // CUDA's provider libraries cannot be installed here, and this machine has no Vulkan loader: auto leaves both
+    // out (one info line each, nothing tried, no native warning). Where one could be tried and failed, one warning.
+    const absence = acceleratorAbsence()
+    const skipped = (['cuda', 'webgpu'] as const).filter((provider) => absence(provider) !== undefined)
     const { logger, lines } = recordingLogger()
     const reranker = await LocalReranker.create({
       models: [{ model: fixture('tiny-bert-reranker'), device: 'auto', workers: 2 }],
       logger,
     })
     try {
+      const skips = lines.filter((line) => / skipped$/.test(line.message))
+      expect(skips.map((line) => [line.level, line.message, line.fields?.reason])).toEqual(
+        skipped.map((provider) => ['info', `device auto: ${provider} skipped`, absence(provider)]),
+      )
+      const provider = reranker.stats()['tiny-bert-reranker']!.provider
+      const tried = (['cuda', 'webgpu'] as const).filter((candidate) => !skipped.includes(candidate))
       const warnings = lines.filter((line) => line.level === 'warn')
-      expect(warnings).toHaveLength(1)
-      expect(warnings[0]!.message).toBe('device fallback to cpu')
-      expect(String(warnings[0]!.fields?.reason)).toMatch(/^cuda: /)
-      expect(reranker.stats()['tiny-bert-reranker']!.provider).toBe('cpu')
+      if (provider === 'cpu' && tried.length > 0) {
+        expect(warnings.map((line) => line.message)).toEqual(['device fallback to cpu'])
+        expect(String(warnings[0]!.fields?.reason)).toMatch(new RegExp(`^${tried[0]}: `))
+      } else {
+        expect(warnings).toEqual([])
+        expect(provider).toBe(tried[0] ?? 'cpu')
+      }
     } finally {
       await reranker.close()
     }
@@ -313,6 +326,46 @@ describe('serving several models, devices, and the lifecycle', () => {
     const error = await explicit.ready().catch((e: unknown) => e)
     expect(RerankError.isInstance(error)).toBe(true)
     expect((error as RerankError).message).toMatch(/^Could not start the model on cuda: cuda: /)
+    if (absence('cuda') !== undefined)
+      expect((error as RerankError).message).toContain(`(${absence('cuda')})`)
+  })
+
+  it('device webgpu: scores within 1e-3 of cpu where an adapter exists, else fails at start naming why', async ({
+    annotate,
+  }) => {
+    const cpu = await LocalReranker.create({
+      models: [{ model: fixture('tiny-bert-reranker'), device: 'cpu', workers: 1 }],
+    })
+    const webgpu = new LocalReranker({
+      models: [{ model: fixture('tiny-bert-reranker'), device: 'webgpu', workers: 1 }],
+    })
+    try {
+      const started = await webgpu.ready().then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      if (started !== undefined) {
+        // No adapter here (no GPU; Dawn rejects Mesa's software rasterizer): one clear error, no fallback.
+        expect(RerankError.isInstance(started)).toBe(true)
+        expect((started as RerankError).message).toMatch(
+          /^Could not start the model on webgpu: webgpu: .*(Failed to get a WebGPU adapter|adapter)/,
+        )
+        return
+      }
+      expect(webgpu.stats()['tiny-bert-reranker']!.provider).toBe('webgpu')
+      const [onCpu, onGpu] = await Promise.all([
+        cpu.rerank({ query, documents }),
+        webgpu.rerank({ query, documents }),
+      ])
+      const scoreOf = (answer: typeof onCpu, index: number) =>
+        answer.results.find((result) => result.index === index)!.score
+      const difference = Math.max(...documents.map((_, i) => Math.abs(scoreOf(onCpu, i) - scoreOf(onGpu, i))))
+      // Reported with the test's result (vitest annotations), not printed.
+      await annotate(`webgpu vs cpu: max score difference ${difference}`)
+      expect(difference).toBeLessThanOrEqual(1e-3)
+    } finally {
+      await Promise.all([cpu.close(), webgpu.close()])
+    }
   })
 
   it('reports counters and batch events without printing', async () => {

@@ -8,9 +8,10 @@ import {
   type RerankTimings,
   rankScores,
 } from '@rerank-kit/protocol'
+import { acceleratorAbsence } from './accelerator-absence'
 import { BatchScheduler, type BatchStats, type JobTimes } from './batching/batch-scheduler'
 import { buildBatchTensors, type TensorLayout } from './batching/batch-tensors'
-import { type Device, providersForDevice } from './device'
+import { type Device, providerPlan } from './device'
 import { EngineStats, type EngineStatsSnapshot } from './engine-stats'
 import { detectFamily, type FamilyName, type ModelFamily, modelMaxLength } from './model-family'
 import { type ModelDtype, type ResolvedModel, servedNameOf } from './model-files'
@@ -146,18 +147,31 @@ export class ModelEngine {
     const tokenizer = await loadTokenizer(resolved.dir)
     const maxLength = options.maxLength ?? modelMaxLength(resolved.config, tokenizer.tokenizerConfig, family)
     const workers = options.workers ?? defaultWorkers()
+    const device = options.device ?? 'auto'
+    const absence = acceleratorAbsence()
+    const plan = providerPlan(device, process.platform, absence)
+    for (const { provider, reason } of plan.skipped) {
+      logger.info(`device auto: ${provider} skipped`, { model: name, reason })
+    }
     const pool = new WorkerPool({
       name,
       logger,
       size: workers,
       config: {
         onnxPath: resolved.onnxPath,
-        providers: providersForDevice(options.device ?? 'auto'),
+        providers: plan.providers,
         intraOpNumThreads: options.threadsPerWorker ?? defaultThreadsPerWorker(workers),
         head: scoreHead(family, resolved.config, tokenizer.encode),
       },
     })
-    await pool.start()
+    try {
+      await pool.start()
+    } catch (error) {
+      // An explicit accelerator that could not start: what is missing, when the files say (no Vulkan loader...).
+      const missing = device === 'auto' || device === 'cpu' ? undefined : absence(device)
+      if (missing === undefined || !RerankError.isInstance(error)) throw error
+      throw new RerankError(error.code, `${error.message} (${missing})`, { cause: error })
+    }
     const declared = new Set(pool.inputNames)
     const layout: TensorLayout = {
       padId: tokenizer.padId,

@@ -31,8 +31,15 @@ or not cached and the hub unreachable or refusing it), 2 a wrong command line, s
 
 async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
   // Imported when run, like every command's use of core: `serve` in load-balancer mode must not load it.
-  const { defaultThreadsPerWorker, defaultWorkers, LocalReranker, onnxruntimeBackends, providersForDevice } =
-    await import('@rerank-kit/core')
+  const {
+    acceleratorAbsence,
+    defaultThreadsPerWorker,
+    defaultWorkers,
+    LocalReranker,
+    onnxruntimeBackends,
+    providerPlan,
+    providersForDevice,
+  } = await import('@rerank-kit/core')
   const settings = loadSettings(io.env, args, resolve(io.cwd, '.env'))
   const from = (path: string) => resolve(io.cwd, path)
   const line = (label: string, text: string) => io.stdout.write(`${label.padEnd(12)} ${text}\n`)
@@ -48,16 +55,26 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
     return backend.bundled ? `${device} (bundled)` : `${device} (if its libraries are installed)`
   })
   line('devices', `${devices.join(', ')}; onnxruntime-node ${ort.version}`)
-  let providers: string[]
+  let plan: ReturnType<typeof providerPlan>
+  const absence = acceleratorAbsence()
   try {
-    providers = providersForDevice(settings.device)
+    plan = providerPlan(settings.device, process.platform, absence)
   } catch (error) {
     line('device', `${settings.device}: ${(error as Error).message}`)
     return 1
   }
+  const { providers, skipped } = plan
+  // What auto leaves out here and why (no CUDA libraries, no Vulkan loader), or what an explicit one lacks.
+  const missing =
+    settings.device === 'auto' || settings.device === 'cpu' ? undefined : absence(settings.device)
+  const notes = [
+    ...skipped.map(({ provider, reason }) => `${provider} skipped: ${reason}`),
+    ...(missing === undefined ? [] : [`will not start: ${missing}`]),
+  ]
   line(
     'device',
-    `${settings.device}: ${providers.length > 1 ? `tries ${providers.join(', then ')}` : `${providers[0]} only`}`,
+    `${settings.device}: ${providers.length > 1 ? `tries ${providers.join(', then ')}` : `${providers[0]} only`}` +
+      (notes.length > 0 ? ` (${notes.join('; ')})` : ''),
   )
   const workers = settings.workers ?? defaultWorkers(cores)
   line(
