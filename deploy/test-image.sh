@@ -114,13 +114,12 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   command -v debootstrap >/dev/null || skip "$base is missing and there is no debootstrap (apt-get install debootstrap)"
   node_version=$(node -v)
   [[ $node_version == v20.* ]] || skip "$base is missing and this machine's Node is $node_version, not 20"
-  # The Debian mirror apt uses here (deb822 URIs: or one-line deb), else Debian's default.
+  # The Debian mirror apt uses here (deb822 URIs: or one-line deb), else debootstrap's own default.
   mirror=$(grep -hoE '(URIs:[[:space:]]*|^deb[[:space:]]+)https?://[^[:space:]]+/debian/?([[:space:]]|$)' \
     /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -oE 'https?://[^[:space:]]+' | head -n 1 || true)
-  mirror=${mirror:-http://deb.debian.org/debian}
-  log "making $base: debootstrap bookworm from $mirror, Node $node_version"
+  log "making $base: debootstrap bookworm from ${mirror:-the default mirror of debootstrap}, Node $node_version"
   rootfs="$work/rootfs"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+  debootstrap --variant=minbase bookworm "$rootfs" ${mirror:+"$mirror"} >"$work/debootstrap.log" 2>&1 ||
     fail "debootstrap: $(tail -n 3 "$work/debootstrap.log")"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* \
     "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/*

@@ -143,6 +143,14 @@ describe('rerank-kit serve', () => {
     const tokens = Number(only('rerank_kit_engine_tokens_total').value)
     expect(tokens).toBe(servedTokens)
     expect(Number(only('rerank_kit_engine_padded_tokens_total').value)).toBeGreaterThanOrEqual(tokens)
+    // Which execution provider serves the model, on /metrics and /v1/models (cpu: no GPU here).
+    expect(families.find((family) => family.name === 'rerank_kit_engine_info')?.metrics).toEqual([
+      { value: '1', labels: { model: 'tiny-bert-reranker', provider: 'cpu' } },
+    ])
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: unknown[] }
+    expect(models.data).toEqual([
+      { id: 'tiny-bert-reranker', object: 'model', owned_by: 'rerank-kit', provider: 'cpu' },
+    ])
     server.child.kill('SIGTERM')
     expect(await server.exited).toBe(0)
     expect(server.stderr()).toMatch(/SIGTERM: no new connections[\s\S]*stopped/)

@@ -304,11 +304,19 @@ export function createRerankHandler(options: RerankHandlerOptions): RerankHandle
             )
           }
           return json(200, { status: 'ready' })
-        case '/v1/models':
+        case '/v1/models': {
+          // A local model's execution provider (cpu, cuda, webgpu, ...), from its stats: what serves each name.
+          const stats = (await reranker.stats?.()) as Record<string, { provider?: unknown }> | undefined
           return json(200, {
             object: 'list',
-            data: (reranker.modelNames ?? []).map((id) => ({ id, object: 'model', owned_by: 'rerank-kit' })),
+            data: (reranker.modelNames ?? []).map((id) => {
+              const provider = stats?.[id]?.provider
+              return typeof provider === 'string'
+                ? { id, object: 'model', owned_by: 'rerank-kit', provider }
+                : { id, object: 'model', owned_by: 'rerank-kit' }
+            }),
           })
+        }
         case '/stats':
         case '/lb/stats':
           return json(200, (await reranker.stats?.()) ?? {})

@@ -113,6 +113,8 @@ interface EngineStats {
   batchSize?: HistogramSnapshot
   batchPaddingRatio?: HistogramSnapshot
   workerRestarts?: number
+  /** The execution provider the model runs on (cpu, cuda, webgpu, ...). */
+  provider?: string
 }
 
 /** A router's stats: a `deployments` list. */
@@ -331,6 +333,16 @@ function registerRerankerSeries(registry: Registry, sources: ReadonlySet<Metrics
       }),
     )
   }
+  // Which execution provider serves each model: an info series, as Prometheus names them (value 1).
+  levels(
+    'rerank_kit_engine_info',
+    'The execution provider (cpu, cuda, webgpu, ...) serving each model: 1.',
+    ['model', 'provider'],
+    (set, stats) =>
+      eachEngine(stats, (model, engine) => {
+        if (typeof engine.provider === 'string') set({ model, provider: engine.provider }, 1)
+      }),
+  )
   const engineHistograms: [string, string, 'batchSize' | 'batchPaddingRatio'][] = [
     ['rerank_kit_engine_batch_size', 'Pairs in each batch the model ran.', 'batchSize'],
     [
