@@ -31,7 +31,12 @@ describe('providersForDevice', () => {
       providers: ['webgpu', 'cpu'],
       skipped: [{ provider: 'cuda', reason: 'no CUDA libraries' }],
     })
-    expect(providerPlan('cuda', 'linux', absent)).toEqual({ providers: ['cuda'], skipped: [] })
+    expect(providerPlan('cuda', 'linux', absent)).toEqual({
+      providers: ['cuda'],
+      skipped: [],
+      missing: 'no CUDA libraries',
+    })
+    expect(providerPlan('webgpu', 'linux', absent)).toEqual({ providers: ['webgpu'], skipped: [] })
   })
 })
 

@@ -16,10 +16,12 @@ const acceleratorsByPlatform: Partial<Record<NodeJS.Platform, ExecutionProvider[
 /** Why an accelerator cannot start here, found without loading it; undefined when it may. */
 export type AcceleratorAbsence = (provider: ExecutionProvider) => string | undefined
 
-/** The providers a device tries, and the accelerators `auto` left out, with why. */
+/** The providers a device tries, the accelerators `auto` left out with why, and what an explicit one lacks. */
 export interface ProviderPlan {
   providers: ExecutionProvider[]
   skipped: { provider: ExecutionProvider; reason: string }[]
+  /** An explicit accelerator that the files say cannot start (it is still tried): what is missing. */
+  missing?: string
 }
 
 /**
@@ -51,7 +53,10 @@ export function providerPlan(
       param: 'device',
     })
   }
-  return { providers: [device], skipped: [] }
+  const missing = absent(device)
+  return missing === undefined
+    ? { providers: [device], skipped: [] }
+    : { providers: [device], skipped: [], missing }
 }
 
 /** The providers alone (see providerPlan). */

@@ -147,9 +147,7 @@ export class ModelEngine {
     const tokenizer = await loadTokenizer(resolved.dir)
     const maxLength = options.maxLength ?? modelMaxLength(resolved.config, tokenizer.tokenizerConfig, family)
     const workers = options.workers ?? defaultWorkers()
-    const device = options.device ?? 'auto'
-    const absence = acceleratorAbsence()
-    const plan = providerPlan(device, process.platform, absence)
+    const plan = providerPlan(options.device ?? 'auto', process.platform, acceleratorAbsence())
     for (const { provider, reason } of plan.skipped) {
       logger.info(`device auto: ${provider} skipped`, { model: name, reason })
     }
@@ -168,9 +166,8 @@ export class ModelEngine {
       await pool.start()
     } catch (error) {
       // An explicit accelerator that could not start: what is missing, when the files say (no Vulkan loader...).
-      const missing = device === 'auto' || device === 'cpu' ? undefined : absence(device)
-      if (missing === undefined || !RerankError.isInstance(error)) throw error
-      throw new RerankError(error.code, `${error.message} (${missing})`, { cause: error })
+      if (plan.missing === undefined || !RerankError.isInstance(error)) throw error
+      throw new RerankError(error.code, `${error.message} (${plan.missing})`, { cause: error })
     }
     const declared = new Set(pool.inputNames)
     const layout: TensorLayout = {

@@ -56,17 +56,14 @@ async function runCheck(args: readonly string[], io: CliIo): Promise<number> {
   })
   line('devices', `${devices.join(', ')}; onnxruntime-node ${ort.version}`)
   let plan: ReturnType<typeof providerPlan>
-  const absence = acceleratorAbsence()
   try {
-    plan = providerPlan(settings.device, process.platform, absence)
+    plan = providerPlan(settings.device, process.platform, acceleratorAbsence())
   } catch (error) {
     line('device', `${settings.device}: ${(error as Error).message}`)
     return 1
   }
-  const { providers, skipped } = plan
   // What auto leaves out here and why (no CUDA libraries, no Vulkan loader), or what an explicit one lacks.
-  const missing =
-    settings.device === 'auto' || settings.device === 'cpu' ? undefined : absence(settings.device)
+  const { providers, skipped, missing } = plan
   const notes = [
     ...skipped.map(({ provider, reason }) => `${provider} skipped: ${reason}`),
     ...(missing === undefined ? [] : [`will not start: ${missing}`]),
